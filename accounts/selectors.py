@@ -1,0 +1,24 @@
+"""Reads about identities."""
+
+from __future__ import annotations
+
+from accounts.models import Agent, ApiToken, User
+from accounts.tokens import AGENT_PREFIX, PERSONAL_PREFIX, token_digest
+
+
+def principal_for_token(token: str) -> Agent | User | None:
+    """The active agent or person a bearer token belongs to, or None."""
+    if token.startswith(AGENT_PREFIX):
+        return (
+            Agent.objects.select_related("owner")
+            .filter(token_hash=token_digest(token), revoked_at__isnull=True, owner__is_active=True)
+            .first()
+        )
+    if token.startswith(PERSONAL_PREFIX):
+        api_token = (
+            ApiToken.objects.select_related("user")
+            .filter(token_hash=token_digest(token), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        return api_token.user if api_token else None
+    return None

@@ -1,0 +1,50 @@
+"""``GET /healthz``: 200 while the database answers; the broker's state is reported."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # any failure means "not answering"
+        logger.exception("health check: database is not answering")
+        return False
+    return True
+
+
+def _broker_state() -> str:
+    if not settings.REDIS_URL:
+        return "eager"
+    import redis
+
+    try:
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
+        )
+        client.ping()
+    except redis.RedisError:
+        logger.warning("health check: broker is not answering")
+        return "unreachable"
+    return "ok"
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    database_ok = _database_ok()
+    body = {
+        "ok": database_ok,
+        "database": "ok" if database_ok else "unreachable",
+        "broker": _broker_state(),
+    }
+    return JsonResponse(body, status=200 if database_ok else 503)

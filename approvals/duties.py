@@ -1,0 +1,54 @@
+"""Separation of duties: the one check every review path calls (API, console,
+Slack, Teams). Nobody reviews without passing through ``check_review``.
+
+A requester is anyone who answers for the request: the person who filed it, the
+owner of the agent that filed it (then or now), and the ``on_behalf_of`` person.
+None of them may approve it, and neither may an agent. Denying is the safe
+direction: a requester who is also a reviewer may stop their own request.
+"""
+
+from __future__ import annotations
+
+from accounts.models import Agent, User
+from approvals.exceptions import AlreadyReviewed, NotAReviewer, NotPending, SelfApproval
+from approvals.models import ActionRequest, ActionStatus, Review, Verdict
+
+
+def is_requester(action: ActionRequest, principal: User | Agent) -> bool:
+    if isinstance(principal, Agent):
+        return action.requester_agent_id == principal.pk
+    if action.requester_user_id is not None and action.requester_user_id == principal.pk:
+        return True
+    if action.requester_owner_id is not None and action.requester_owner_id == principal.pk:
+        return True
+    if action.requester_agent_id is not None and action.requester_agent.owner_id == principal.pk:
+        return True
+    return bool(action.on_behalf_of) and action.on_behalf_of == principal.email.lower()
+
+
+def reviewer_group_names(action: ActionRequest) -> set[str]:
+    return {group.name for group in action.reviewer_groups.all()}
+
+
+def check_review(action: ActionRequest, principal: User | Agent, verdict: str) -> None:
+    """Raise the reason ``principal`` may not give ``verdict`` on ``action`` now."""
+    if isinstance(principal, Agent):
+        if is_requester(action, principal) and verdict == Verdict.APPROVE:
+            raise SelfApproval()
+        raise NotAReviewer("agents cannot review requests")
+    if verdict == Verdict.APPROVE and is_requester(action, principal):
+        raise SelfApproval()
+    if not principal.group_names() & reviewer_group_names(action):
+        raise NotAReviewer()
+    if Review.objects.filter(action=action, reviewer=principal).exists():
+        raise AlreadyReviewed()
+    if action.status != ActionStatus.PENDING:
+        raise NotPending()
+
+
+def can_review(action: ActionRequest, principal: User | Agent, verdict: str) -> bool:
+    try:
+        check_review(action, principal, verdict)
+    except (SelfApproval, NotAReviewer, AlreadyReviewed, NotPending):
+        return False
+    return True

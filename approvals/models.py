@@ -1,0 +1,183 @@
+"""Action requests, their reviewer groups, and reviews."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Agent, User
+
+
+class ActionStatus(models.TextChoices):
+    """Where a request is in its life. Allowed transitions (``TRANSITIONS`` below):
+
+    - screening -> pending | approved | denied | cancelled
+    - pending   -> approved | denied | expired | cancelled
+    - approved, denied, expired, cancelled: final, nothing leaves them.
+
+    A request is created in screening, pending, approved or denied, as policy says.
+    """
+
+    SCREENING = "screening"
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = frozenset({ActionStatus.SCREENING, ActionStatus.PENDING})
+FINAL_STATUSES = frozenset(
+    {ActionStatus.APPROVED, ActionStatus.DENIED, ActionStatus.EXPIRED, ActionStatus.CANCELLED}
+)
+TRANSITIONS: dict[str, frozenset[str]] = {
+    ActionStatus.SCREENING: frozenset(
+        {ActionStatus.PENDING, ActionStatus.APPROVED, ActionStatus.DENIED, ActionStatus.CANCELLED}
+    ),
+    ActionStatus.PENDING: frozenset(
+        {ActionStatus.APPROVED, ActionStatus.DENIED, ActionStatus.EXPIRED, ActionStatus.CANCELLED}
+    ),
+    **{status: frozenset() for status in FINAL_STATUSES},
+}
+
+
+class Outcome(models.TextChoices):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class ActionRequest(models.Model):
+    """One privileged action an agent (or a person) asks to take.
+
+    ``payload`` is the copy reviewers may see; ``payload_sha256`` is the SHA-256 of
+    the RFC 8785 canonical form of the payload as filed, which a grant binds to.
+    The requester is exactly one of ``requester_agent`` and ``requester_user``;
+    ``requester_owner`` is the agent's owner when it was filed, kept so that moving
+    an agent to another owner cannot open a path to self-approval.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    status = models.CharField(max_length=16, choices=ActionStatus.choices)
+
+    action = models.CharField(max_length=128)
+    resource = models.CharField(max_length=512)
+    environment = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(null=True, blank=True)
+    payload_sha256 = models.CharField(max_length=64)
+    findings = models.JSONField(default=list, blank=True)
+    justification = models.TextField(blank=True)
+    on_behalf_of = models.EmailField(blank=True)
+    callback_url = models.URLField(max_length=2048, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+
+    requester_agent = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.PROTECT, related_name="action_requests"
+    )
+    requester_user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="action_requests"
+    )
+    requester_owner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
+    policy_rules = models.JSONField(default=list, blank=True)
+    policy_effect = models.CharField(max_length=32)
+    policy_message = models.CharField(max_length=500, blank=True)
+    approvals_required = models.PositiveSmallIntegerField(default=0)
+
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    outcome_detail = models.JSONField(null=True, blank=True)
+    outcome_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(fields=["requester_agent", "-created_at"]),
+            models.Index(fields=["-created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(requester_agent__isnull=False, requester_user__isnull=True)
+                    | Q(requester_agent__isnull=True, requester_user__isnull=False)
+                ),
+                name="action_has_one_requester",
+            ),
+            models.UniqueConstraint(
+                fields=["requester_agent", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False, requester_agent__isnull=False),
+                name="action_idempotency_per_agent",
+            ),
+            models.UniqueConstraint(
+                fields=["requester_user", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False, requester_user__isnull=False),
+                name="action_idempotency_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.resource} ({self.status})"
+
+    @property
+    def audit_target(self) -> str:
+        return f"action:{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class ActionReviewerGroup(models.Model):
+    """A group whose members may review a request (one row per group, for indexed
+    look-ups of "what may this person review")."""
+
+    action = models.ForeignKey(
+        ActionRequest, on_delete=models.CASCADE, related_name="reviewer_groups"
+    )
+    name = models.CharField(max_length=150, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["action", "name"], name="reviewer_group_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Verdict(models.TextChoices):
+    APPROVE = "approve"
+    DENY = "deny"
+
+
+class Review(models.Model):
+    """One person's verdict on one request. The unique constraint is the last word
+    on "the same reviewer twice", whatever races above it."""
+
+    action = models.ForeignKey(ActionRequest, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="reviews")
+    verdict = models.CharField(max_length=8, choices=Verdict.choices)
+    comment = models.TextField(blank=True)
+    via = models.CharField(max_length=16, default="api")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["action", "reviewer"], name="one_review_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} {self.verdict}"

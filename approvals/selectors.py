@@ -1,0 +1,105 @@
+"""Reads of action requests, always scoped to who is asking."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from accounts.models import ADMINS_GROUP, AUDITORS_GROUP, Agent, User
+from approvals.models import (
+    FINAL_STATUSES,
+    ActionRequest,
+    ActionReviewerGroup,
+    ActionStatus,
+    Review,
+)
+
+
+def _base() -> QuerySet[ActionRequest]:
+    return ActionRequest.objects.select_related(
+        "requester_agent__owner", "requester_user"
+    ).prefetch_related("reviews__reviewer", "reviewer_groups")
+
+
+def requests_visible_to(principal: User | Agent) -> QuerySet[ActionRequest]:
+    """Agents see their own requests. People see what they filed, what their agents
+    filed, what was filed on their behalf, and what their groups may review;
+    auditors and admins see everything (read-only)."""
+    queryset = _base()
+    if isinstance(principal, Agent):
+        return queryset.filter(requester_agent=principal)
+    groups = principal.group_names()
+    if groups & {ADMINS_GROUP, AUDITORS_GROUP}:
+        return queryset
+    in_my_groups = ActionReviewerGroup.objects.filter(action=OuterRef("pk"), name__in=groups)
+    return queryset.filter(
+        Q(requester_user=principal)
+        | Q(requester_agent__owner=principal)
+        | Q(requester_owner=principal)
+        | Q(on_behalf_of=principal.email)
+        | Exists(in_my_groups)
+    )
+
+
+def reviewable_by(person: User) -> QuerySet[ActionRequest]:
+    """Pending requests this person could approve now: their groups, not their own,
+    not yet reviewed by them. Mirrors ``duties.check_review``."""
+    in_my_groups = ActionReviewerGroup.objects.filter(
+        action=OuterRef("pk"), name__in=person.group_names()
+    )
+    reviewed = Review.objects.filter(action=OuterRef("pk"), reviewer=person)
+    return (
+        _base()
+        .filter(status=ActionStatus.PENDING)
+        .filter(Exists(in_my_groups))
+        .exclude(Exists(reviewed))
+        .exclude(requester_user=person)
+        .exclude(requester_agent__owner=person)
+        .exclude(requester_owner=person)
+        .exclude(on_behalf_of=person.email)
+    )
+
+
+def visible_action(principal: User | Agent, action_id: UUID) -> ActionRequest | None:
+    return requests_visible_to(principal).filter(pk=action_id).first()
+
+
+def is_decided(action_id: UUID) -> bool:
+    return ActionRequest.objects.filter(pk=action_id, status__in=FINAL_STATUSES).exists()
+
+
+def glob_to_regex(pattern: str) -> str:
+    """``data.*`` -> ``^data\\..*$``: ``*`` any run of characters, ``?`` one."""
+    out = []
+    for ch in pattern:
+        if ch == "*":
+            out.append(".*")
+        elif ch == "?":
+            out.append(".")
+        else:
+            out.append(re.escape(ch))
+    return "^" + "".join(out) + "$"
+
+
+def filter_requests(
+    queryset: QuerySet[ActionRequest],
+    *,
+    statuses: list[str] | None = None,
+    action_glob: str | None = None,
+    environment: str | None = None,
+    agent: str | None = None,
+) -> QuerySet[ActionRequest]:
+    if statuses:
+        queryset = queryset.filter(status__in=statuses)
+    if action_glob:
+        if "*" in action_glob or "?" in action_glob:
+            queryset = queryset.filter(action__regex=glob_to_regex(action_glob))
+        else:
+            queryset = queryset.filter(action=action_glob)
+    if environment:
+        queryset = queryset.filter(environment=environment)
+    if agent:
+        queryset = queryset.filter(requester_agent__name=agent)
+    return queryset

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from approvals import views
+from approvals.longpoll import waitable
+
+urlpatterns = [
+    path("actions", waitable(views.ActionCollection.as_view()), name="actions"),
+    path("actions/<uuid:action_id>", waitable(views.ActionDetail.as_view()), name="action-detail"),
+    path("actions/<uuid:action_id>/approve", views.ActionApprove.as_view(), name="action-approve"),
+    path("actions/<uuid:action_id>/deny", views.ActionDeny.as_view(), name="action-deny"),
+    path("actions/<uuid:action_id>/cancel", views.ActionCancel.as_view(), name="action-cancel"),
+    path("actions/<uuid:action_id>/outcome", views.ActionOutcome.as_view(), name="action-outcome"),
+]

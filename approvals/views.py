@@ -1,0 +1,208 @@
+"""Thin adapters: parse, authorise, call one service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from airlock.errors import InvalidInput, NotFound
+from approvals import selectors, services
+from approvals.longpoll import WaitSpec
+from approvals.models import ActionStatus
+from approvals.serializers import (
+    ActionCreateSerializer,
+    ActionSerializer,
+    CommentSerializer,
+    DenySerializer,
+    OutcomeSerializer,
+)
+
+WAIT_PARAM = OpenApiParameter(
+    "wait", int, description="hold the response until the request is decided or N (0-30) seconds pass"
+)
+ERROR_RESPONSES = {
+    400: OpenApiResponse(description="bad input; `details` names each bad field"),
+    401: OpenApiResponse(description="no or bad credentials"),
+    403: OpenApiResponse(description="`self_approval`, `not_a_reviewer`, `not_requester`"),
+    404: OpenApiResponse(description="no such request, or not visible to you"),
+    409: OpenApiResponse(description="`not_pending`, `already_reviewed`, `idempotency_conflict`"),
+    413: OpenApiResponse(description="payload or body too large"),
+    429: OpenApiResponse(description="rate limited; see Retry-After"),
+}
+
+
+def _wait_seconds(request: Request) -> int:
+    raw = request.query_params.get("wait")
+    if raw in (None, ""):
+        return 0
+    limit = settings.AIRLOCK["MAX_WAIT_SECONDS"]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(details={"wait": ["must be a whole number of seconds"]}) from None
+    if not 0 <= value <= limit:
+        raise InvalidInput(details={"wait": [f"must be between 0 and {limit}"]})
+    return value
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not key or len(key) > 255 or not key.isascii() or not key.isprintable():
+        raise InvalidInput(
+            details={"Idempotency-Key": ["1 to 255 printable ASCII characters"]}
+        )
+    return key
+
+
+def _represent(request: Request, action_id: UUID) -> dict[str, Any]:
+    action = selectors.visible_action(request.user, action_id)  # type: ignore[arg-type]
+    if action is None:
+        raise NotFound("no such action request")
+    return ActionSerializer(action, context={"request": request}).data  # type: ignore[return-value]
+
+
+def _respond(request: Request, action_id: UUID, status_code: int, wait: int) -> Response:
+    """The representation, and if the request is still open, a wait spec for the
+    long-poll wrapper."""
+    body = _represent(request, action_id)
+    response = Response(body, status=status_code)
+    if wait and body["status"] in (ActionStatus.SCREENING, ActionStatus.PENDING):
+        response.airlock_wait = WaitSpec(  # type: ignore[attr-defined]
+            action_id=action_id, timeout=wait, refresh=lambda: _represent(request, action_id)
+        )
+    return response
+
+
+class ActionPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 200
+
+
+class ActionCollection(APIView):
+    @extend_schema(
+        operation_id="actions_list",
+        parameters=[
+            OpenApiParameter("status", str, description="comma-separated statuses"),
+            OpenApiParameter("action", str, description="a glob such as data.*"),
+            OpenApiParameter("environment", str),
+            OpenApiParameter("agent", str, description="the requesting agent's name"),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("limit", int, description="page size, at most 200"),
+        ],
+        responses={200: ActionSerializer(many=True), **ERROR_RESPONSES},
+    )
+    def get(self, request: Request) -> Response:
+        statuses = [s for s in request.query_params.get("status", "").split(",") if s]
+        bad = [s for s in statuses if s not in ActionStatus.values]
+        if bad:
+            raise InvalidInput(
+                details={"status": [f"unknown status {s!r}" for s in bad]},
+            )
+        queryset = selectors.filter_requests(
+            selectors.requests_visible_to(request.user),  # type: ignore[arg-type]
+            statuses=statuses,
+            action_glob=request.query_params.get("action") or None,
+            environment=request.query_params.get("environment") or None,
+            agent=request.query_params.get("agent") or None,
+        )
+        paginator = ActionPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        data = ActionSerializer(page, many=True, context={"request": request}).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(
+        operation_id="actions_create",
+        request=ActionCreateSerializer,
+        parameters=[
+            WAIT_PARAM,
+            OpenApiParameter(
+                "Idempotency-Key", str, location=OpenApiParameter.HEADER, description="<= 255 chars"
+            ),
+        ],
+        responses={
+            201: ActionSerializer,
+            200: OpenApiResponse(ActionSerializer, description="replay of an Idempotency-Key"),
+            **ERROR_RESPONSES,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        wait = _wait_seconds(request)
+        key = _idempotency_key(request)
+        serializer = ActionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        submission = services.submit(
+            actor=request.user,  # type: ignore[arg-type]
+            data=serializer.validated_data,
+            idempotency_key=key,
+        )
+        status_code = status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK
+        return _respond(request, submission.action.pk, status_code, wait)
+
+
+class ActionDetail(APIView):
+    @extend_schema(
+        operation_id="actions_retrieve",
+        parameters=[WAIT_PARAM],
+        responses={200: ActionSerializer, **ERROR_RESPONSES},
+    )
+    def get(self, request: Request, action_id: UUID) -> Response:
+        return _respond(request, action_id, status.HTTP_200_OK, _wait_seconds(request))
+
+
+class ActionApprove(APIView):
+    @extend_schema(request=CommentSerializer, responses={200: ActionSerializer, **ERROR_RESPONSES})
+    def post(self, request: Request, action_id: UUID) -> Response:
+        serializer = CommentSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        services.approve(
+            action_id=action_id,
+            actor=request.user,  # type: ignore[arg-type]
+            comment=serializer.validated_data.get("comment", ""),
+        )
+        return _respond(request, action_id, status.HTTP_200_OK, 0)
+
+
+class ActionDeny(APIView):
+    @extend_schema(request=DenySerializer, responses={200: ActionSerializer, **ERROR_RESPONSES})
+    def post(self, request: Request, action_id: UUID) -> Response:
+        serializer = DenySerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        services.deny(
+            action_id=action_id,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=serializer.validated_data["reason"],
+        )
+        return _respond(request, action_id, status.HTTP_200_OK, 0)
+
+
+class ActionCancel(APIView):
+    @extend_schema(request=None, responses={200: ActionSerializer, **ERROR_RESPONSES})
+    def post(self, request: Request, action_id: UUID) -> Response:
+        services.cancel(action_id=action_id, actor=request.user)  # type: ignore[arg-type]
+        return _respond(request, action_id, status.HTTP_200_OK, 0)
+
+
+class ActionOutcome(APIView):
+    @extend_schema(request=OutcomeSerializer, responses={200: ActionSerializer, **ERROR_RESPONSES})
+    def post(self, request: Request, action_id: UUID) -> Response:
+        serializer = OutcomeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.report_outcome(
+            action_id=action_id,
+            actor=request.user,  # type: ignore[arg-type]
+            result=serializer.validated_data["result"],
+            detail=serializer.validated_data.get("detail"),
+        )
+        return _respond(request, action_id, status.HTTP_200_OK, 0)
