@@ -48,7 +48,7 @@ INSTALLED_APPS = [
 ]
 
 # Every middleware here is async-capable. One sync-only middleware would make Django
-# run the async long-poll views through async_to_sync on its single sync thread.
+# run the async long-poll views through async_to_sync, holding a thread per waiter.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
@@ -83,13 +83,16 @@ TEMPLATES = [
 
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL,
-            conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
-            conn_health_checks=True,
-        )
-    }
+    # Under ASGI every request runs its sync code on a thread of its own, so
+    # persistent per-thread connections (CONN_MAX_AGE) would leak one connection per
+    # request. PostgreSQL gets a process-wide psycopg pool instead.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
+            "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
+            "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+        }
 else:
     DATABASES = {
         "default": {

@@ -1,7 +1,7 @@
 """``?wait=N``: hold an HTTP response until a request is decided or N seconds pass.
 
-The wait is async, so a waiting client costs a coroutine, not a thread (Django runs
-sync views on one thread under ASGI; a sync wait would stall every other request).
+The wait is async, so a waiting client costs a coroutine, not a thread and a
+database connection held for up to 30 seconds.
 It listens on the channel layer for the request's group and also re-reads the
 database every ``WAIT_RECHECK_SECONDS``, so a lost notification costs latency,
 never a wrong answer.
