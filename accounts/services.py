@@ -126,6 +126,9 @@ def revoke_personal_token(*, token_id: int, actor: Actor = "system") -> ApiToken
             api_token.revoked_at = timezone.now()
             api_token.save(update_fields=["revoked_at"])
             record(
-                "token.revoked", actor, f"user:{api_token.user.email}", {"token": api_token.token_prefix}
+                "token.revoked",
+                actor,
+                f"user:{api_token.user.email}",
+                {"token": api_token.token_prefix},
             )
     return api_token

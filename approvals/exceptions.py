@@ -5,7 +5,7 @@ from __future__ import annotations
 from airlock.errors import Conflict, Forbidden
 
 
-class ReviewRefused(Exception):  # noqa: N818 - a marker mixed into the refusals below
+class ReviewRefused(Exception):
     """A refused review: recorded in the audit log before it is raised."""
 
 

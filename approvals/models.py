@@ -89,7 +89,8 @@ class ActionRequest(models.Model):
     policy_message = models.CharField(max_length=500, blank=True)
     approvals_required = models.PositiveSmallIntegerField(default=0)
 
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    # NULL, not "", for "no key": the unique constraints below must ignore keyless rows.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     request_fingerprint = models.CharField(max_length=64)
 
     created_at = models.DateTimeField(default=timezone.now)

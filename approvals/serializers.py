@@ -83,15 +83,11 @@ class ActionCreateSerializer(RejectUnknownFields, serializers.Serializer):
         return value.strip().lower()
 
     def validate_payload(self, value: Any) -> Any:
-        _check_json_limits(
-            value, field="payload", max_bytes=settings.AIRLOCK["PAYLOAD_MAX_BYTES"]
-        )
+        _check_json_limits(value, field="payload", max_bytes=settings.AIRLOCK["PAYLOAD_MAX_BYTES"])
         return value
 
     def validate_context(self, value: dict[str, Any]) -> dict[str, Any]:
-        _check_json_limits(
-            value, field="context", max_bytes=settings.AIRLOCK["CONTEXT_MAX_BYTES"]
-        )
+        _check_json_limits(value, field="context", max_bytes=settings.AIRLOCK["CONTEXT_MAX_BYTES"])
         return value
 
     def validate_callback_url(self, value: str) -> str:

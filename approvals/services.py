@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Agent, User
+from airlock.errors import InvalidInput, NotFound
 from approvals import duties, events
 from approvals.exceptions import (
     AlreadyReported,
@@ -34,7 +35,6 @@ from approvals.models import (
     Verdict,
 )
 from approvals.validation import canonical_sha256
-from airlock.errors import InvalidInput, NotFound
 from audit.services import record
 from policies import services as policy
 from policies.decisions import Decision, Effect, RequestFacts
@@ -283,8 +283,12 @@ def _record_review(
         events.action_changed(action.pk)
 
 
-def approve(*, action_id: UUID, actor: Principal, comment: str = "", via: str = "api") -> ActionRequest:
-    return review(action_id=action_id, actor=actor, verdict=Verdict.APPROVE, comment=comment, via=via)
+def approve(
+    *, action_id: UUID, actor: Principal, comment: str = "", via: str = "api"
+) -> ActionRequest:
+    return review(
+        action_id=action_id, actor=actor, verdict=Verdict.APPROVE, comment=comment, via=via
+    )
 
 
 def deny(*, action_id: UUID, actor: Principal, reason: str, via: str = "api") -> ActionRequest:

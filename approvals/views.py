@@ -26,7 +26,9 @@ from approvals.serializers import (
 )
 
 WAIT_PARAM = OpenApiParameter(
-    "wait", int, description="hold the response until the request is decided or N (0-30) seconds pass"
+    "wait",
+    int,
+    description="hold the response until the request is decided or N (0-30) seconds pass",
 )
 ERROR_RESPONSES = {
     400: OpenApiResponse(description="bad input; `details` names each bad field"),
@@ -58,9 +60,7 @@ def _idempotency_key(request: Request) -> str | None:
     if key is None:
         return None
     if not key or len(key) > 255 or not key.isascii() or not key.isprintable():
-        raise InvalidInput(
-            details={"Idempotency-Key": ["1 to 255 printable ASCII characters"]}
-        )
+        raise InvalidInput(details={"Idempotency-Key": ["1 to 255 printable ASCII characters"]})
     return key
 
 

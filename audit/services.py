@@ -23,7 +23,9 @@ def actor_ref(actor: Any) -> str:
     raise TypeError(f"cannot name {actor!r} as an audit actor")
 
 
-def record(event_type: str, actor: Any, target: str, data: dict[str, Any] | None = None) -> AuditEvent:
+def record(
+    event_type: str, actor: Any, target: str, data: dict[str, Any] | None = None
+) -> AuditEvent:
     return AuditEvent.objects.create(
         event_type=event_type, actor=actor_ref(actor), target=target, data=data or {}
     )

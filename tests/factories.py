@@ -43,11 +43,15 @@ _agent_counter = iter(range(1, 10**9))
 
 
 def make_agent(owner: User, name: str | None = None) -> AgentIdentity:
-    agent, token = create_agent(name=name or f"agent-{next(_agent_counter)}", owner_email=owner.email)
+    agent, token = create_agent(
+        name=name or f"agent-{next(_agent_counter)}", owner_email=owner.email
+    )
     return AgentIdentity(agent, token)
 
 
 def make_person(email: str | None = None, groups: list[str] | None = None) -> PersonIdentity:
-    user = UserFactory(email=email, groups=groups or []) if email else UserFactory(groups=groups or [])
+    user = (
+        UserFactory(email=email, groups=groups or []) if email else UserFactory(groups=groups or [])
+    )
     _, token = create_personal_token(email=user.email)
     return PersonIdentity(user, token)

@@ -13,16 +13,21 @@ os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("AIRLOCK_RATE_LIMIT", "100000/min")
 
-from airlock.settings import *  # noqa: E402, F403
-from airlock.settings import AIRLOCK, DATABASES  # noqa: E402
+from airlock.settings import *  # noqa: F403
+from airlock.settings import BASE_DIR, DATABASES, STATIC_ROOT
+
+# ServeStatic warns about a missing STATIC_ROOT; tests do not collect static files.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Hashing a password is deliberately slow; tests create many people.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["NAME"] = os.environ.get("SQLITE_PATH", "var/test.sqlite3")
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_PATH", "var/test_airlock.sqlite3")}
+    # A file, not :memory:, so that threads in the race and live-server tests share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test_airlock.sqlite3")}
 
-# Long-polls re-read the database often in tests so that a test of the notification
-# path is not passed by the fallback: tests that measure latency set this themselves.
-AIRLOCK["WAIT_RECHECK_SECONDS"] = 1.0
+# The hashed-manifest storage needs collectstatic; the CI smoke run covers that.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -38,7 +38,12 @@ def test_filing_returns_the_representation_of_api_md(agent_api):
     assert body["on_behalf_of"] == "alice@example.com"
     assert body["payload"] == BODY["payload"]
     assert body["findings"] == []
-    assert body["policy"] == {"version": None, "rules": [], "effect": "require_approval", "message": ""}
+    assert body["policy"] == {
+        "version": None,
+        "rules": [],
+        "effect": "require_approval",
+        "message": "",
+    }
     assert body["approvals_required"] == 1
     assert body["reviewer_groups"] == ["reviewers"]
     assert body["reviews"] == []
@@ -62,7 +67,11 @@ def test_filing_is_audited_without_the_payload(agent_api):
 def test_a_person_can_file_with_a_personal_token(reviewer):
     response = Api(reviewer.token).file(BODY)
     assert response.status_code == 201
-    assert response.json()["requester"] == {"type": "person", "id": "carol@example.com", "owner": None}
+    assert response.json()["requester"] == {
+        "type": "person",
+        "id": "carol@example.com",
+        "owner": None,
+    }
 
 
 def test_a_revoked_agent_is_401(agent_api, requester_agent):
@@ -167,7 +176,9 @@ def test_only_the_requester_reports_an_outcome(agent_api, reviewer):
 
 def test_an_overdue_request_expires_and_is_never_approved(agent_api, reviewer):
     action_id = agent_api.file(BODY).json()["id"]
-    ActionRequest.objects.filter(pk=action_id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    ActionRequest.objects.filter(pk=action_id).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     response = Api(reviewer.token).approve(action_id)
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "not_pending"
@@ -178,7 +189,9 @@ def test_an_overdue_request_expires_and_is_never_approved(agent_api, reviewer):
 def test_the_sweep_expires_only_overdue_requests(agent_api):
     overdue = agent_api.file(BODY).json()["id"]
     fresh = agent_api.file(BODY).json()["id"]
-    ActionRequest.objects.filter(pk=overdue).update(expires_at=timezone.now() - timedelta(minutes=1))
+    ActionRequest.objects.filter(pk=overdue).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
     from approvals.tasks import expire_overdue
 
     assert expire_overdue.apply().get() == 1
@@ -211,9 +224,17 @@ def test_the_list_is_scoped_and_filtered(agent_api, reviewer, outsider, agent_ow
     Api(other.token).file({**BODY, "action": "data.read"})
 
     mine = agent_api.get("/api/v1/actions")
-    assert {a["action"] for a in mine.json()["results"]} == {"data.export", "data.delete", "iam.role.grant"}
+    assert {a["action"] for a in mine.json()["results"]} == {
+        "data.export",
+        "data.delete",
+        "iam.role.grant",
+    }
     data = Api(reviewer.token).get("/api/v1/actions", action="data.*", status="pending")
-    assert {a["action"] for a in data.json()["results"]} == {"data.export", "data.delete", "data.read"}
+    assert {a["action"] for a in data.json()["results"]} == {
+        "data.export",
+        "data.delete",
+        "data.read",
+    }
     assert Api(outsider.token).get("/api/v1/actions").json()["results"] == []
     exact = Api(reviewer.token).get("/api/v1/actions", action="data.export")
     assert [a["action"] for a in exact.json()["results"]] == ["data.export"]

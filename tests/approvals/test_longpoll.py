@@ -30,9 +30,10 @@ def bearer(token: str) -> dict[str, str]:
 
 def test_a_long_poll_returns_within_200_ms_of_a_decision(server, requester_agent, reviewer):
     lags = []
-    with httpx.Client(base_url=server, timeout=20) as agent, httpx.Client(
-        base_url=server, timeout=20
-    ) as person:
+    with (
+        httpx.Client(base_url=server, timeout=20) as agent,
+        httpx.Client(base_url=server, timeout=20) as person,
+    ):
         for _ in range(5):
             action_id = agent.post(
                 "/api/v1/actions", json=BODY, headers=bearer(requester_agent.token)
@@ -62,9 +63,10 @@ def test_a_long_poll_returns_within_200_ms_of_a_decision(server, requester_agent
 
 
 def test_post_with_wait_holds_until_decided(server, requester_agent, reviewer):
-    with httpx.Client(base_url=server, timeout=20) as agent, httpx.Client(
-        base_url=server, timeout=20
-    ) as person:
+    with (
+        httpx.Client(base_url=server, timeout=20) as agent,
+        httpx.Client(base_url=server, timeout=20) as person,
+    ):
         result: dict = {}
 
         def file() -> None:
@@ -85,7 +87,9 @@ def test_post_with_wait_holds_until_decided(server, requester_agent, reviewer):
             time.sleep(0.02)
         assert action_id, "the request never appeared"
         person.post(
-            f"/api/v1/actions/{action_id}/deny", json={"reason": "no"}, headers=bearer(reviewer.token)
+            f"/api/v1/actions/{action_id}/deny",
+            json={"reason": "no"},
+            headers=bearer(reviewer.token),
         )
         thread.join(15)
     assert result["status_code"] == 201

@@ -38,7 +38,12 @@ def test_the_agents_owner_cannot_approve(agent_api, agent_owner):
     assert response.json()["error"]["code"] == "self_approval"
     assert ActionRequest.objects.get(pk=action_id).status == "pending"
     assert refusals(action_id) == [
-        {"actor": "user:owner@example.com", "verdict": "approve", "code": "self_approval", "via": "api"}
+        {
+            "actor": "user:owner@example.com",
+            "verdict": "approve",
+            "code": "self_approval",
+            "via": "api",
+        }
     ]
 
 
@@ -97,7 +102,9 @@ def test_a_session_login_cannot_self_approve_either(agent_api, agent_owner, clie
     """The console path: a signed-in session, not a token, gets the same answer."""
     action_id = file(agent_api)
     client.force_login(agent_owner.user)
-    response = client.post(f"/api/v1/actions/{action_id}/approve", {}, content_type="application/json")
+    response = client.post(
+        f"/api/v1/actions/{action_id}/approve", {}, content_type="application/json"
+    )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "self_approval"
 
@@ -108,7 +115,9 @@ def test_a_session_needs_a_csrf_token(agent_api, reviewer):
     action_id = file(agent_api)
     client = Client(enforce_csrf_checks=True)
     client.force_login(reviewer.user)
-    response = client.post(f"/api/v1/actions/{action_id}/approve", {}, content_type="application/json")
+    response = client.post(
+        f"/api/v1/actions/{action_id}/approve", {}, content_type="application/json"
+    )
     assert response.status_code == 403
     assert ActionRequest.objects.get(pk=action_id).status == "pending"
 
@@ -225,7 +234,13 @@ def test_the_service_is_the_same_gate(agent_api, requester_agent, agent_owner, r
         services.deny(
             action_id=action_id, actor=make_person(groups=["reviewers"]).user, reason="late"
         )
-    assert [r["via"] for r in refusals(action_id)] == ["slack", "teams", "console", "console", "api"]
+    assert [r["via"] for r in refusals(action_id)] == [
+        "slack",
+        "teams",
+        "console",
+        "console",
+        "api",
+    ]
 
 
 def test_blocked_attempts_never_change_the_request(agent_api, agent_owner, outsider):

@@ -25,7 +25,8 @@ def assert_error(response, status: int, code: str, field: str | None = None) -> 
     body = response.json()
     assert set(body) == {"error"}
     assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
     if field is not None:
         assert field in body["error"]["details"], body
     return body
@@ -152,7 +153,10 @@ def test_multibyte_characters_count_as_their_utf8_bytes(agent_api):
 @pytest.mark.django_db
 def test_a_context_over_16_kib_is_413(agent_api):
     assert_error(
-        agent_api.file({**VALID, "context": {"x": "y" * 17_000}}), 413, "payload_too_large", "context"
+        agent_api.file({**VALID, "context": {"x": "y" * 17_000}}),
+        413,
+        "payload_too_large",
+        "context",
     )
 
 
@@ -191,9 +195,7 @@ def test_a_non_json_content_type_is_415(agent_api):
 @pytest.mark.django_db
 @pytest.mark.parametrize("wait", ["-1", "31", "abc", "1.5"])
 def test_wait_must_be_0_to_30_seconds(agent_api, wait):
-    response = agent_api.client.post(
-        f"/api/v1/actions?wait={wait}", VALID, format="json"
-    )
+    response = agent_api.client.post(f"/api/v1/actions?wait={wait}", VALID, format="json")
     assert_error(response, 400, "validation_error", "wait")
 
 
