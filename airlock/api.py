@@ -33,7 +33,7 @@ class StrictJSONParser(JSONParser):
     that would crash the parser itself (a RecursionError is not a ValueError).
     """
 
-    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
+    def parse(self, stream, media_type=None, parser_context=None):
         try:
             raw = stream.read() if stream is not None else b""
         except RequestDataTooBig as exc:
@@ -68,7 +68,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
 def status_for(exc: DomainError) -> int:
     for cls in type(exc).__mro__:
         if cls in DOMAIN_STATUS:
-            return DOMAIN_STATUS[cls]  # type: ignore[index]
+            return DOMAIN_STATUS[cls]
     return 400
 
 
@@ -140,7 +140,7 @@ class PrincipalRateThrottle(SimpleRateThrottle):
 
     scope = "principal"
 
-    def get_cache_key(self, request, view):  # type: ignore[no-untyped-def]
+    def get_cache_key(self, request, view):
         principal = request.user
         if getattr(principal, "is_agent", False):
             ident = f"agent:{principal.pk}"

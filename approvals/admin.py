@@ -9,7 +9,7 @@ class ReviewInline(admin.TabularInline):
     can_delete = False
     readonly_fields = ["reviewer", "verdict", "comment", "via", "created_at"]
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
 
@@ -22,11 +22,11 @@ class ActionRequestAdmin(admin.ModelAdmin):
     search_fields = ["action", "resource"]
     inlines = [ReviewInline]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -21,7 +21,8 @@ def is_requester(action: ActionRequest, principal: User | Agent) -> bool:
         return True
     if action.requester_owner_id is not None and action.requester_owner_id == principal.pk:
         return True
-    if action.requester_agent_id is not None and action.requester_agent.owner_id == principal.pk:
+    agent = action.requester_agent
+    if agent is not None and agent.owner_id == principal.pk:
         return True
     return bool(action.on_behalf_of) and action.on_behalf_of == principal.email.lower()
 

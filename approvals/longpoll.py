@@ -70,7 +70,7 @@ async def wait_until_decided(action_id: UUID, timeout: float) -> None:
                 await asyncio.sleep(step)
                 continue
             try:
-                await asyncio.wait_for(layer.receive(channel), step)  # type: ignore[union-attr]
+                await asyncio.wait_for(layer.receive(channel), step)
             except TimeoutError:
                 pass
             except Exception:

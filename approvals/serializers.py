@@ -65,7 +65,8 @@ class ActionCreateSerializer(RejectUnknownFields, serializers.Serializer):
     )
     on_behalf_of = serializers.EmailField(required=False, allow_blank=True, max_length=254)
     callback_url = StrictCharField(required=False, allow_blank=True, max_length=2048)
-    context = serializers.DictField(required=False)
+    # Declared fields leave the class body, so this does not shadow Field.context.
+    context = serializers.DictField(required=False)  # type: ignore[assignment]
 
     def validate_action(self, value: str) -> str:
         if not ACTION_RE.match(value):

@@ -68,7 +68,7 @@ def _represent(request: Request, action_id: UUID) -> dict[str, Any]:
     action = selectors.visible_action(request.user, action_id)  # type: ignore[arg-type]
     if action is None:
         raise NotFound("no such action request")
-    return ActionSerializer(action, context={"request": request}).data  # type: ignore[return-value]
+    return ActionSerializer(action, context={"request": request}).data
 
 
 def _respond(request: Request, action_id: UUID, status_code: int, wait: int) -> Response:

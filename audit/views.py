@@ -18,7 +18,8 @@ class AuditEventSerializer(serializers.Serializer):
     type = serializers.CharField(source="event_type")
     actor = serializers.CharField()
     target = serializers.CharField()
-    data = serializers.JSONField()
+    # Declared fields leave the class body, so this does not shadow Serializer.data.
+    data = serializers.JSONField()  # type: ignore[assignment]
 
 
 class AuditEventList(APIView):

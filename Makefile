@@ -1,0 +1,49 @@
+# The few commands a person types. Everything runs from the project's own venv.
+VENV   ?= .venv
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run test lint bench worker beat clean
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Airlock needs Python 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(BIN)/.installed
+
+# Embedded defaults: SQLite in var/, eager Celery, in-memory channel layer, DEBUG on.
+# Set DATABASE_URL / REDIS_URL (and SECRET_KEY, DEBUG=0) for the real services.
+run: export DEBUG ?= 1
+run: $(BIN)/.installed
+	@mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	@$(BIN)/python manage.py welcome --url http://$(HOST):$(PORT)
+	exec $(BIN)/uvicorn airlock.asgi:application --host $(HOST) --port $(PORT)
+
+# The tests run on whatever DATABASE_URL / REDIS_URL say: unset, SQLite and eager Celery.
+test: $(BIN)/.installed
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+# Measures ingest throughput against a fresh server on PostgreSQL (see docs/performance.md).
+bench: $(BIN)/.installed
+	bash benchmarks/ingest.sh
+
+worker: $(BIN)/.installed
+	$(BIN)/celery -A airlock worker --loglevel INFO
+
+beat: $(BIN)/.installed
+	$(BIN)/celery -A airlock beat --loglevel INFO --schedule var/celerybeat-schedule
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* var/static .pytest_cache .mypy_cache .ruff_cache
