@@ -18,7 +18,6 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 ACTION_UPDATED = "action.updated"
-ACTION_CREATED = "action.created"
 
 
 def action_group(action_id: UUID | str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, prefetch_related_objects
 
 from accounts.models import ADMINS_GROUP, AUDITORS_GROUP, Agent, User
 from approvals.models import (
@@ -16,11 +16,18 @@ from approvals.models import (
     Review,
 )
 
+_RELATED = ("requester_agent__owner", "requester_user")
+_PREFETCH = ("reviews__reviewer", "reviewer_groups")
+
 
 def _base() -> QuerySet[ActionRequest]:
-    return ActionRequest.objects.select_related(
-        "requester_agent__owner", "requester_user"
-    ).prefetch_related("reviews__reviewer", "reviewer_groups")
+    return ActionRequest.objects.select_related(*_RELATED).prefetch_related(*_PREFETCH)
+
+
+def load_for_representation(action: ActionRequest) -> None:
+    """Load what the representation reads onto an action already in memory (a
+    no-op for relations a selector already prefetched)."""
+    prefetch_related_objects([action], *_PREFETCH)
 
 
 def requests_visible_to(principal: User | Agent) -> QuerySet[ActionRequest]:

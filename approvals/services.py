@@ -137,7 +137,8 @@ def submit(
                     action.audit_target,
                     {"from": None, "to": status, "rules": list(decision.rules)},
                 )
-            events.action_changed(action.pk, events.ACTION_CREATED)
+            # No publish here: nobody can wait on a request before it exists, and a
+            # POST ?wait subscribes and then re-reads the row.
     except IntegrityError:
         # Two retries with one key raced; the other one won. Answer as a replay.
         if idempotency_key:

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from airlock.errors import InvalidInput, NotFound
 from approvals import selectors, services
 from approvals.longpoll import WaitSpec
-from approvals.models import ActionStatus
+from approvals.models import ActionRequest, ActionStatus
 from approvals.serializers import (
     ActionCreateSerializer,
     ActionSerializer,
@@ -64,21 +64,31 @@ def _idempotency_key(request: Request) -> str | None:
     return key
 
 
-def _represent(request: Request, action_id: UUID) -> dict[str, Any]:
+def _visible(request: Request, action_id: UUID) -> ActionRequest:
     action = selectors.visible_action(request.user, action_id)  # type: ignore[arg-type]
     if action is None:
         raise NotFound("no such action request")
+    return action
+
+
+def _represent(request: Request, action: ActionRequest) -> dict[str, Any]:
+    selectors.load_for_representation(action)
     return ActionSerializer(action, context={"request": request}).data
 
 
-def _respond(request: Request, action_id: UUID, status_code: int, wait: int) -> Response:
+def _respond(
+    request: Request, action: ActionRequest, status_code: int = 200, wait: int = 0
+) -> Response:
     """The representation, and if the request is still open, a wait spec for the
-    long-poll wrapper."""
-    body = _represent(request, action_id)
+    long-poll wrapper. ``action`` is one the caller may see: read through the
+    selectors, or just written by the caller through a service."""
+    body = _represent(request, action)
     response = Response(body, status=status_code)
     if wait and body["status"] in (ActionStatus.SCREENING, ActionStatus.PENDING):
         response.airlock_wait = WaitSpec(  # type: ignore[attr-defined]
-            action_id=action_id, timeout=wait, refresh=lambda: _represent(request, action_id)
+            action_id=action.pk,
+            timeout=wait,
+            refresh=lambda: _represent(request, _visible(request, action.pk)),
         )
     return response
 
@@ -148,7 +158,7 @@ class ActionCollection(APIView):
             idempotency_key=key,
         )
         status_code = status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK
-        return _respond(request, submission.action.pk, status_code, wait)
+        return _respond(request, submission.action, status_code, wait)
 
 
 class ActionDetail(APIView):
@@ -158,7 +168,7 @@ class ActionDetail(APIView):
         responses={200: ActionSerializer, **ERROR_RESPONSES},
     )
     def get(self, request: Request, action_id: UUID) -> Response:
-        return _respond(request, action_id, status.HTTP_200_OK, _wait_seconds(request))
+        return _respond(request, _visible(request, action_id), wait=_wait_seconds(request))
 
 
 class ActionApprove(APIView):
@@ -166,12 +176,12 @@ class ActionApprove(APIView):
     def post(self, request: Request, action_id: UUID) -> Response:
         serializer = CommentSerializer(data=request.data or {})
         serializer.is_valid(raise_exception=True)
-        services.approve(
+        action = services.approve(
             action_id=action_id,
             actor=request.user,  # type: ignore[arg-type]
             comment=serializer.validated_data.get("comment", ""),
         )
-        return _respond(request, action_id, status.HTTP_200_OK, 0)
+        return _respond(request, action)
 
 
 class ActionDeny(APIView):
@@ -179,19 +189,19 @@ class ActionDeny(APIView):
     def post(self, request: Request, action_id: UUID) -> Response:
         serializer = DenySerializer(data=request.data or {})
         serializer.is_valid(raise_exception=True)
-        services.deny(
+        action = services.deny(
             action_id=action_id,
             actor=request.user,  # type: ignore[arg-type]
             reason=serializer.validated_data["reason"],
         )
-        return _respond(request, action_id, status.HTTP_200_OK, 0)
+        return _respond(request, action)
 
 
 class ActionCancel(APIView):
     @extend_schema(request=None, responses={200: ActionSerializer, **ERROR_RESPONSES})
     def post(self, request: Request, action_id: UUID) -> Response:
-        services.cancel(action_id=action_id, actor=request.user)  # type: ignore[arg-type]
-        return _respond(request, action_id, status.HTTP_200_OK, 0)
+        action = services.cancel(action_id=action_id, actor=request.user)  # type: ignore[arg-type]
+        return _respond(request, action)
 
 
 class ActionOutcome(APIView):
@@ -199,10 +209,10 @@ class ActionOutcome(APIView):
     def post(self, request: Request, action_id: UUID) -> Response:
         serializer = OutcomeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.report_outcome(
+        action = services.report_outcome(
             action_id=action_id,
             actor=request.user,  # type: ignore[arg-type]
             result=serializer.validated_data["result"],
             detail=serializer.validated_data.get("detail"),
         )
-        return _respond(request, action_id, status.HTTP_200_OK, 0)
+        return _respond(request, action)

@@ -14,9 +14,11 @@ os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("AIRLOCK_RATE_LIMIT", "100000/min")
 
 from airlock.settings import *  # noqa: F403
-from airlock.settings import BASE_DIR, DATABASES, STATIC_ROOT
+from airlock.settings import BASE_DIR, DATABASES
 
-# ServeStatic warns about a missing STATIC_ROOT; tests do not collect static files.
+# Every test client builds the middleware anew, and ServeStatic indexes STATIC_ROOT
+# each time: an empty directory of its own keeps that cheap (and quiet).
+STATIC_ROOT = BASE_DIR / "var" / "test-static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Hashing a password is deliberately slow; tests create many people.

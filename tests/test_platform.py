@@ -125,3 +125,15 @@ def test_audit_events_cannot_be_changed_or_deleted(agent_api):
         event.save()
     with pytest.raises(AppendOnlyError):
         event.delete()
+
+
+@pytest.mark.django_db
+def test_a_principal_over_its_rate_is_429_with_retry_after(agent_api, monkeypatch):
+    from airlock.api import PrincipalRateThrottle
+
+    monkeypatch.setattr(PrincipalRateThrottle, "THROTTLE_RATES", {"principal": "3/min"})
+    codes = [agent_api.get("/api/v1/actions").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    response = agent_api.get("/api/v1/actions")
+    assert response.json()["error"]["code"] == "rate_limited"
+    assert 0 < int(response.headers["Retry-After"]) <= 60
