@@ -137,3 +137,13 @@ def test_a_principal_over_its_rate_is_429_with_retry_after(agent_api, monkeypatc
     response = agent_api.get("/api/v1/actions")
     assert response.json()["error"]["code"] == "rate_limited"
     assert 0 < int(response.headers["Retry-After"]) <= 60
+
+
+def test_every_setting_read_from_the_environment_is_documented():
+    import re
+
+    source = "\n".join(p.read_text() for p in (ROOT / "airlock").glob("*.py"))
+    read = set(re.findall(r'env_(?:str|bool|int|list)\("([A-Z_]+)"', source))
+    documented = set(re.findall(r"^#?\s*([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert read
+    assert read - documented == set()
