@@ -64,6 +64,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        # One spelling everywhere: on_behalf_of and audit actors compare e-mails.
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     def group_names(self) -> set[str]:
         cached = getattr(self, "_group_names", None)
         if cached is None:

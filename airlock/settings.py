@@ -179,6 +179,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["airlock.api.PrincipalRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"principal": env_str("AIRLOCK_RATE_LIMIT", "1200/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # How many proxies in front of Airlock append to X-Forwarded-For. 0 trusts only
+    # the socket's address, so a client cannot pick its own throttling identity.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
 }
 
 SPECTACULAR_SETTINGS = {

@@ -265,3 +265,30 @@ def test_the_list_is_cursor_paginated(agent_api):
             break
         page = agent_api.client.get(page["next"]).json()
     assert seen == [f"db://t{n}" for n in reversed(range(7))]
+
+
+def test_the_expire_overdue_command_sweeps(agent_api):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    overdue = agent_api.file(BODY).json()["id"]
+    ActionRequest.objects.filter(pk=overdue).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    out = StringIO()
+    call_command("expire_overdue", stdout=out)
+    assert out.getvalue().strip() == "1 expired"
+    assert ActionRequest.objects.get(pk=overdue).status == "expired"
+
+
+def test_a_mixed_case_email_cannot_dodge_the_on_behalf_of_check(agent_api):
+    from accounts.models import User
+
+    person = make_person(groups=["reviewers"])
+    User.objects.filter(pk=person.user.pk).update(email="Alice@Example.com")
+    person.user.email = "Alice@Example.com"
+    person.user.save()  # any later save brings it back to one spelling
+    assert User.objects.get(pk=person.user.pk).email == "alice@example.com"
+    action_id = agent_api.file({**BODY, "on_behalf_of": "alice@example.com"}).json()["id"]
+    assert Api(person.token).approve(action_id).json()["error"]["code"] == "self_approval"
