@@ -210,6 +210,11 @@ AIRLOCK: dict[str, Any] = {
     "WAIT_RECHECK_SECONDS": 1.0,
     "ALLOW_HTTP_CALLBACKS": env_bool("AIRLOCK_ALLOW_HTTP_CALLBACKS", DEBUG),
     "ALLOW_PRIVATE_CALLBACKS": env_bool("AIRLOCK_ALLOW_PRIVATE_CALLBACKS", DEBUG),
+    # A proposed policy becomes active without a second admin's approval. For a first
+    # install only; every activation records whether it used this.
+    "POLICY_SINGLE_ADMIN": env_bool("AIRLOCK_POLICY_SINGLE_ADMIN", False),
+    "BACKTEST_MAX_DAYS": 90,
+    "BACKTEST_MAX_REQUESTS": 100_000,
 }
 
 # --- i18n, static -------------------------------------------------------------------

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -88,6 +91,9 @@ class ActionRequest(models.Model):
     policy_effect = models.CharField(max_length=32)
     policy_message = models.CharField(max_length=500, blank=True)
     approvals_required = models.PositiveSmallIntegerField(default=0)
+    # One entry per matched require_approval rule: {"rule", "approvals", "reviewers"}.
+    # Every requirement must be met; ``approvals_required`` is their sum.
+    requirements = models.JSONField(default=list, blank=True)
 
     # NULL, not "", for "no key": the unique constraints below must ignore keyless rows.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
@@ -139,6 +145,20 @@ class ActionRequest(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    def progress(self, reviews: Iterable[Review]) -> list[dict[str, Any]]:
+        """Each requirement with the number of approvals counted toward it. Reviews
+        are distinct people (one per person, by constraint)."""
+        counted = Counter(
+            index
+            for review in reviews
+            if review.verdict == Verdict.APPROVE
+            for index in review.counted_for
+        )
+        return [
+            {**requirement, "approved": counted[index]}
+            for index, requirement in enumerate(self.requirements)
+        ]
+
 
 class ActionReviewerGroup(models.Model):
     """A group whose members may review a request (one row per group, for indexed
@@ -172,6 +192,9 @@ class Review(models.Model):
     verdict = models.CharField(max_length=8, choices=Verdict.choices)
     comment = models.TextField(blank=True)
     via = models.CharField(max_length=16, default="api")
+    # Indexes into the request's requirements that this approval counts toward: those
+    # whose reviewer groups held the reviewer when they approved.
+    counted_for = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

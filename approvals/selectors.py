@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from datetime import datetime
 from uuid import UUID
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, prefetch_related_objects
@@ -110,3 +112,31 @@ def filter_requests(
     if agent:
         queryset = queryset.filter(requester_agent__name=agent)
     return queryset
+
+
+def decided_history(since: datetime, limit: int) -> Iterator[ActionRequest]:
+    """Requests filed since ``since``, oldest first, for replaying policy (backtests).
+    Reads only what a decision depends on."""
+    return (
+        ActionRequest.objects.filter(created_at__gte=since)
+        .select_related("requester_agent")
+        .only(
+            "id",
+            "action",
+            "resource",
+            "environment",
+            "payload",
+            "context",
+            "justification",
+            "findings",
+            "policy_version",
+            "policy_effect",
+            "policy_rules",
+            "requirements",
+            "requester_agent__name",
+            "created_at",
+            "status",
+        )
+        .order_by("created_at")[:limit]
+        .iterator(chunk_size=2000)
+    )

@@ -33,13 +33,16 @@ class StrictCharField(serializers.CharField):
 
 
 class RejectUnknownFields:
-    """A typo in a field name is an error, not a silently ignored field."""
+    """A typo in a field name is an error, not a silently ignored field (nested too)."""
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(self.initial_data) - set(self.fields)  # type: ignore[attr-defined]
-        if unknown:
-            raise serializers.ValidationError({name: ["unknown field"] for name in sorted(unknown)})
-        return attrs
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = set(data) - set(self.fields)  # type: ignore[attr-defined]
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["unknown field"] for name in sorted(unknown)}
+                )
+        return super().to_internal_value(data)  # type: ignore[misc]
 
 
 def _check_json_limits(value: Any, *, field: str, max_bytes: int) -> None:
@@ -154,6 +157,13 @@ class FindingSerializer(serializers.Serializer):
     score = serializers.FloatField()
 
 
+class RequirementSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    approvals = serializers.IntegerField()
+    reviewers = serializers.ListField(child=serializers.CharField())
+    approved = serializers.IntegerField()
+
+
 class OutcomeViewSerializer(serializers.Serializer):
     result = serializers.ChoiceField(choices=Outcome.choices)
     at = serializers.DateTimeField()
@@ -169,6 +179,7 @@ class ActionSerializer(serializers.ModelSerializer):
     payload = serializers.JSONField(read_only=True)
     on_behalf_of = serializers.SerializerMethodField()
     reviewer_groups = serializers.SerializerMethodField()
+    requirements = serializers.SerializerMethodField()
     outcome = serializers.SerializerMethodField()
     grant = serializers.SerializerMethodField()
 
@@ -186,6 +197,7 @@ class ActionSerializer(serializers.ModelSerializer):
             "findings",
             "policy",
             "approvals_required",
+            "requirements",
             "reviewer_groups",
             "reviews",
             "justification",
@@ -220,6 +232,10 @@ class ActionSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_reviewer_groups(self, obj: ActionRequest) -> list[str]:
         return sorted(group.name for group in obj.reviewer_groups.all())
+
+    @extend_schema_field(RequirementSerializer(many=True))
+    def get_requirements(self, obj: ActionRequest) -> list[dict[str, Any]]:
+        return obj.progress(obj.reviews.all())
 
     @extend_schema_field(OutcomeViewSerializer(allow_null=True))
     def get_outcome(self, obj: ActionRequest) -> dict[str, Any] | None:

@@ -129,7 +129,10 @@ def submit(
             ActionReviewerGroup.objects.bulk_create(
                 ActionReviewerGroup(action=action, name=name) for name in decision.reviewers
             )
-            record("action.created", actor, action.audit_target, _created_data(action))
+            created = _created_data(action)
+            if decision.errors:
+                created["policy_errors"] = [rule for rule, _ in decision.errors]
+            record("action.created", actor, action.audit_target, created)
             if status != ActionStatus.PENDING:
                 record(
                     f"action.{status}",
@@ -157,6 +160,7 @@ def _decision_fields(decision: Decision, now: datetime) -> dict[str, Any]:
         "policy_effect": decision.effect.value,
         "policy_message": decision.message[:500],
         "approvals_required": decision.approvals if not final else 0,
+        "requirements": [r.as_dict() for r in decision.requirements] if not final else [],
         "expires_at": now + decision.timeout if decision.timeout and not final else None,
         "decided_at": now if final else None,
     }
@@ -176,7 +180,7 @@ def _created_data(action: ActionRequest) -> dict[str, Any]:
             "rules": action.policy_rules,
             "effect": action.policy_effect,
         },
-        "approvals_required": action.approvals_required,
+        "requirements": action.requirements,
         "expires_at": action.expires_at.isoformat() if action.expires_at else None,
     }
 
@@ -261,25 +265,31 @@ def review(
 def _record_review(
     action: ActionRequest, reviewer: User, verdict: str, comment: str, via: str
 ) -> None:
+    groups = reviewer.group_names()
+    counted_for = [
+        index
+        for index, requirement in enumerate(action.requirements)
+        if verdict == Verdict.APPROVE and groups & set(requirement["reviewers"])
+    ]
     Review.objects.create(
-        action=action, reviewer=reviewer, verdict=verdict, comment=comment, via=via
+        action=action,
+        reviewer=reviewer,
+        verdict=verdict,
+        comment=comment,
+        via=via,
+        counted_for=counted_for,
     )
-    approvals = action.reviews.filter(verdict=Verdict.APPROVE).count()
+    progress = action.progress(action.reviews.all())
     record(
         "action.reviewed",
         reviewer,
         action.audit_target,
-        {
-            "verdict": verdict,
-            "via": via,
-            "approvals": approvals,
-            "approvals_required": action.approvals_required,
-        },
+        {"verdict": verdict, "via": via, "counted_for": counted_for, "progress": progress},
     )
     if verdict == Verdict.DENY:
         _transition(action, ActionStatus.DENIED, actor=reviewer, data={"by": "review"})
-    elif approvals >= action.approvals_required:
-        _transition(action, ActionStatus.APPROVED, actor=reviewer, data={"approvals": approvals})
+    elif all(p["approved"] >= p["approvals"] for p in progress):
+        _transition(action, ActionStatus.APPROVED, actor=reviewer, data={"progress": progress})
     else:
         events.action_changed(action.pk)
 

@@ -35,6 +35,17 @@ class Api:
         return self.post(f"/api/v1/actions/{action_id}/deny", {"reason": reason})
 
 
+@pytest.fixture(autouse=True)
+def _fresh_shared_cache():
+    """The process-wide cache outlives a test's database transaction: the active
+    policy and rate-limit counters must not leak from one test into the next."""
+    from airlock.cache import shared_cache
+
+    shared_cache().clear()
+    yield
+    shared_cache().clear()
+
+
 @pytest.fixture
 def agent_owner(db: None) -> PersonIdentity:
     return make_person("owner@example.com", groups=["reviewers"])

@@ -55,3 +55,17 @@ def make_person(email: str | None = None, groups: list[str] | None = None) -> Pe
     )
     _, token = create_personal_token(email=user.email)
     return PersonIdentity(user, token)
+
+
+def apply_policy(document: str):
+    """Store and activate a policy, as `policy_apply` does on a first install."""
+    from policies.services import propose
+
+    return propose(document=document, actor="system", single_admin=True)
+
+
+def quorum_policy(approvals: int, reviewers: str = "reviewers") -> str:
+    return (
+        f"default:\n  effect: require_approval\n  approvals: {approvals}\n"
+        f"  reviewers: [{reviewers}]\n  timeout: 1h\n"
+    )

@@ -14,7 +14,7 @@ from django.db import connection
 from approvals import services
 from approvals.models import ActionRequest, Review
 from audit.models import AuditEvent
-from tests.factories import make_person
+from tests.factories import apply_policy, make_person, quorum_policy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,12 +44,11 @@ def at_once(calls: list[Callable[[], object]]) -> list[str]:
 
 
 def file(requester_agent, approvals_required: int) -> ActionRequest:
+    apply_policy(quorum_policy(approvals_required))
     submission = services.submit(
         actor=requester_agent.agent, data={"action": "key.rotate", "resource": "kms://prod/main"}
     )
-    ActionRequest.objects.filter(pk=submission.action.pk).update(
-        approvals_required=approvals_required
-    )
+    assert submission.action.approvals_required == approvals_required
     return submission.action
 
 

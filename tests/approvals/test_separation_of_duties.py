@@ -11,7 +11,7 @@ from approvals.exceptions import AlreadyReviewed, NotAReviewer, NotPending, Self
 from approvals.models import ActionRequest, Review
 from audit.models import AuditEvent
 from tests.conftest import Api
-from tests.factories import make_agent, make_person
+from tests.factories import apply_policy, make_agent, make_person, quorum_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -140,8 +140,8 @@ def test_an_admin_or_superuser_is_no_reviewer_without_the_group(agent_api):
 
 
 def test_the_same_reviewer_twice_is_409(agent_api, reviewer):
+    apply_policy(quorum_policy(2))
     action_id = file(agent_api)
-    ActionRequest.objects.filter(pk=action_id).update(approvals_required=2)
     api = Api(reviewer.token)
     assert api.approve(action_id).status_code == 200
     response = api.approve(action_id)
@@ -161,8 +161,8 @@ def test_approving_a_decided_request_is_409(agent_api, reviewer, second_reviewer
 
 
 def test_a_quorum_needs_distinct_people(agent_api, reviewer, second_reviewer):
+    apply_policy(quorum_policy(2))
     action_id = file(agent_api)
-    ActionRequest.objects.filter(pk=action_id).update(approvals_required=2)
     first = Api(reviewer.token).approve(action_id, "looks fine")
     assert first.json()["status"] == "pending"
     second = Api(second_reviewer.token).approve(action_id)
@@ -174,8 +174,8 @@ def test_a_quorum_needs_distinct_people(agent_api, reviewer, second_reviewer):
 
 
 def test_one_deny_denies(agent_api, reviewer, second_reviewer):
+    apply_policy(quorum_policy(2))
     action_id = file(agent_api)
-    ActionRequest.objects.filter(pk=action_id).update(approvals_required=2)
     Api(reviewer.token).approve(action_id)
     response = Api(second_reviewer.token).deny(action_id, "not during the freeze")
     assert response.json()["status"] == "denied"

@@ -1,0 +1,143 @@
+"""The pure evaluator: (policy, request facts, findings) -> Decision.
+
+No database, no Django. Combination (API.md): every rule whose ``match`` holds
+applies and the strictest effect wins (deny > require_approval > allow), so rule
+order never changes a decision. Each matched ``require_approval`` becomes its own
+requirement, and every one must be met. The ``default`` applies when no rule
+matches.
+
+A ``when`` that reads a field the request lacks does not hold (as an undefined
+value in other policy languages): write ``!has(payload.rows) || …`` to make absence
+count. A ``when`` that fails otherwise (a string compared with a number) counts
+toward the stricter outcome: it matches a deny or require_approval rule and does
+not match an allow rule, so mistyping a field can never loosen a decision. Such
+failures are reported in ``Decision.errors``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from policies import expressions
+from policies.decisions import Decision, Effect, RequestFacts, Requirement
+
+
+@functools.lru_cache(maxsize=8192)
+def _glob(pattern: str) -> re.Pattern[str]:
+    # fnmatch: * any run of characters (dots and slashes too), ? one, [abc] a class.
+    return re.compile(fnmatch.translate(pattern))
+
+
+def glob_match(patterns: Sequence[str], value: str | None) -> bool:
+    if value is None:
+        return False
+    return any(_glob(p).match(value) for p in patterns)
+
+
+@dataclass
+class _Context:
+    facts: RequestFacts
+    findings: Sequence[dict[str, Any]]
+    variables: dict[str, Any] | None = None
+
+    def cel_variables(self) -> dict[str, Any]:
+        if self.variables is None:
+            self.variables = expressions.activation(self.facts.as_variables())
+        return self.variables
+
+
+def _data_classes_match(wanted: list[dict[str, Any]], findings: Sequence[dict[str, Any]]) -> bool:
+    return any(
+        finding.get("entity") == want["entity"]
+        and float(finding.get("score", 0)) >= want["min_score"]
+        for want in wanted
+        for finding in findings
+    )
+
+
+def _static_match(match: dict[str, Any], facts: RequestFacts) -> bool:
+    """The keys that need neither findings nor an expression."""
+    return (
+        ("action" not in match or glob_match(match["action"], facts.action))
+        and ("resource" not in match or glob_match(match["resource"], facts.resource))
+        and ("environment" not in match or glob_match(match["environment"], facts.environment))
+        and ("agent" not in match or glob_match(match["agent"], facts.agent))
+    )
+
+
+def _requirement(name: str, outcome: dict[str, Any]) -> Requirement:
+    return Requirement(name, outcome["approvals"], tuple(outcome["reviewers"]))
+
+
+def evaluate(
+    policy: dict[str, Any] | None,
+    facts: RequestFacts,
+    findings: Sequence[dict[str, Any]] = (),
+    *,
+    version: int | None = None,
+) -> Decision:
+    """Decide one request. ``policy`` is a parsed document (``document.parse_document``);
+    ``None`` means no policy is stored, and API.md's built-in default applies."""
+    from policies.document import BUILTIN_DEFAULT as DEFAULT_OUTCOME
+
+    context = _Context(facts, findings)
+    matched: list[dict[str, Any]] = []
+    errors: list[tuple[str, str]] = []
+    depends_on_findings = False
+    for rule in (policy or {}).get("rules", []):
+        match = rule["match"]
+        if not _static_match(match, facts):
+            continue
+        if "data_classes" in match:
+            depends_on_findings = True
+            if not _data_classes_match(match["data_classes"], findings):
+                continue
+        if "when" in match:
+            try:
+                holds = expressions.evaluate(match["when"], context.cel_variables())
+            except expressions.ExpressionError as exc:
+                if exc.missing:
+                    holds = False
+                else:
+                    errors.append((rule["name"], str(exc)))
+                    holds = rule["effect"] != Effect.ALLOW
+            if not holds:
+                continue
+        matched.append(rule)
+
+    default = (policy or {}).get("default", DEFAULT_OUTCOME)
+    deciding = matched or [{"name": "default", **default}]
+    effect = max((Effect(r["effect"]) for r in deciding), key=lambda e: e.strictness)
+    justification_rules = [r["name"] for r in deciding if r.get("require_justification")]
+    base = Decision(
+        effect=effect,
+        rules=tuple(r["name"] for r in matched),
+        version=version,
+        depends_on_findings=depends_on_findings,
+        errors=tuple(errors),
+        require_justification=bool(justification_rules),
+    )
+    if effect == Effect.DENY:
+        messages = [r["message"] for r in deciding if r["effect"] == Effect.DENY and r["message"]]
+        return replace(base, message="; ".join(messages) or "denied by policy")
+    if justification_rules and not facts.justification.strip():
+        return replace(
+            base,
+            effect=Effect.DENY,
+            message=f"a justification is required by {', '.join(justification_rules)}",
+        )
+    if effect == Effect.ALLOW:
+        return base
+    approving = [r for r in deciding if r["effect"] == Effect.REQUIRE_APPROVAL]
+    return replace(
+        base,
+        requirements=tuple(_requirement(r["name"], r) for r in approving),
+        timeout=timedelta(seconds=min(r["timeout"] for r in approving)),
+        message="; ".join(r["message"] for r in approving if r["message"]),
+    )
