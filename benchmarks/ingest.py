@@ -32,9 +32,9 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
 
 
-def body_for(index: int, payload_bytes: int) -> dict:
+def body_for(index: int, payload_bytes: int, action: str = "data.export") -> dict:
     return {
-        "action": "data.export",
+        "action": action,
         "resource": f"postgres://warehouse/table_{index % 50}",
         "environment": "production",
         "payload": {"query": "select id, total from orders", "pad": "x" * payload_bytes},
@@ -51,6 +51,8 @@ async def client(
     latencies: list[float],
     errors: Counter[str],
     payload_bytes: int,
+    action: str,
+    expect_status: str | None,
 ) -> None:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
@@ -60,7 +62,7 @@ async def client(
                 index = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            content = json.dumps(body_for(index, payload_bytes))
+            content = json.dumps(body_for(index, payload_bytes, action))
             started = time.perf_counter()
             try:
                 response = await http.post("/api/v1/actions", content=content)
@@ -68,13 +70,23 @@ async def client(
                 errors[type(exc).__name__] += 1
                 continue
             elapsed = time.perf_counter() - started
-            if response.status_code == 201:
-                latencies.append(elapsed)
-            else:
+            if response.status_code != 201:
                 errors[f"HTTP {response.status_code}"] += 1
+            elif expect_status and response.json()["status"] != expect_status:
+                errors[f"status {response.json()['status']}"] += 1
+            else:
+                latencies.append(elapsed)
 
 
-async def run(url: str, token: str, total: int, concurrency: int, payload_bytes: int) -> dict:
+async def run(
+    url: str,
+    token: str,
+    total: int,
+    concurrency: int,
+    payload_bytes: int,
+    action: str = "data.export",
+    expect_status: str | None = None,
+) -> dict:
     async with httpx.AsyncClient(base_url=url, timeout=10) as probe:
         health = (await probe.get("/healthz")).json()
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -85,7 +97,9 @@ async def run(url: str, token: str, total: int, concurrency: int, payload_bytes:
     started = time.perf_counter()
     await asyncio.gather(
         *(
-            client(worker, url, token, queue, latencies, errors, payload_bytes)
+            client(
+                worker, url, token, queue, latencies, errors, payload_bytes, action, expect_status
+            )
             for worker in range(concurrency)
         )
     )
@@ -97,6 +111,7 @@ async def run(url: str, token: str, total: int, concurrency: int, payload_bytes:
         "requests": total,
         "concurrency": concurrency,
         "payload_pad_bytes": payload_bytes,
+        "action": action,
         "ok": len(latencies),
         "errors": dict(errors),
         "seconds": round(wall, 3),
@@ -118,18 +133,32 @@ def main() -> int:
     parser.add_argument("-n", "--requests", type=int, default=2000)
     parser.add_argument("-c", "--concurrency", type=int, default=16)
     parser.add_argument("--payload-bytes", type=int, default=512, help="padding in each payload")
+    parser.add_argument("--action", default="data.export", help="the action to file")
+    parser.add_argument(
+        "--expect-status",
+        help="count an answer with another status (e.g. approved for the fast path) as an error",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON only")
     args = parser.parse_args()
 
     result = asyncio.run(
-        run(args.url, args.token, args.requests, args.concurrency, args.payload_bytes)
+        run(
+            args.url,
+            args.token,
+            args.requests,
+            args.concurrency,
+            args.payload_bytes,
+            args.action,
+            args.expect_status,
+        )
     )
     if args.json:
         print(json.dumps(result))
     else:
         lat = result["latency_ms"]
         print(
-            f"{result['ok']}/{result['requests']} filed with {result['concurrency']} clients "
+            f"{result['ok']}/{result['requests']} {result['action']} filed with "
+            f"{result['concurrency']} clients "
             f"in {result['seconds']} s: {result['requests_per_second']} requests/s; "
             f"latency ms p50 {lat['p50']} p95 {lat['p95']} p99 {lat['p99']} max {lat['max']}"
         )

@@ -29,15 +29,61 @@ from policies.decisions import Decision, Effect, RequestFacts, Requirement
 
 
 @functools.lru_cache(maxsize=8192)
-def _glob(pattern: str) -> re.Pattern[str]:
-    # fnmatch: * any run of characters (dots and slashes too), ? one, [abc] a class.
-    return re.compile(fnmatch.translate(pattern))
+def _globs(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a list of globs. fnmatch semantics: ``*`` any run of characters
+    (dots and slashes too), ``?`` one, ``[abc]`` a class; case-sensitive."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
 
 
 def glob_match(patterns: Sequence[str], value: str | None) -> bool:
     if value is None:
         return False
-    return any(_glob(p).match(value) for p in patterns)
+    return _globs(tuple(patterns)).match(value) is not None
+
+
+_STATIC_KEYS = ("action", "resource", "environment", "agent")
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A rule with its globs compiled, built once per stored policy."""
+
+    source: dict[str, Any]
+    globs: tuple[tuple[str, re.Pattern[str]], ...]
+
+    def static_match(self, facts: RequestFacts) -> bool:
+        """The keys that need neither findings nor an expression."""
+        for key, regex in self.globs:
+            value = getattr(facts, key)
+            if value is None or regex.match(value) is None:
+                return False
+        return True
+
+
+# Policies are immutable once stored; the services keep one parsed dict per version,
+# so compiling per object identity compiles each version once per process.
+_compiled: dict[int, tuple[dict[str, Any], tuple[_Rule, ...]]] = {}
+
+
+def _compile(policy: dict[str, Any]) -> tuple[_Rule, ...]:
+    entry = _compiled.get(id(policy))
+    if entry is not None and entry[0] is policy:
+        return entry[1]
+    rules = tuple(
+        _Rule(
+            rule,
+            tuple(
+                (key, _globs(tuple(rule["match"][key])))
+                for key in _STATIC_KEYS
+                if key in rule["match"]
+            ),
+        )
+        for rule in policy.get("rules", [])
+    )
+    if len(_compiled) > 64:
+        _compiled.clear()
+    _compiled[id(policy)] = (policy, rules)
+    return rules
 
 
 @dataclass
@@ -61,16 +107,6 @@ def _data_classes_match(wanted: list[dict[str, Any]], findings: Sequence[dict[st
     )
 
 
-def _static_match(match: dict[str, Any], facts: RequestFacts) -> bool:
-    """The keys that need neither findings nor an expression."""
-    return (
-        ("action" not in match or glob_match(match["action"], facts.action))
-        and ("resource" not in match or glob_match(match["resource"], facts.resource))
-        and ("environment" not in match or glob_match(match["environment"], facts.environment))
-        and ("agent" not in match or glob_match(match["agent"], facts.agent))
-    )
-
-
 def _requirement(name: str, outcome: dict[str, Any]) -> Requirement:
     return Requirement(name, outcome["approvals"], tuple(outcome["reviewers"]))
 
@@ -90,10 +126,10 @@ def evaluate(
     matched: list[dict[str, Any]] = []
     errors: list[tuple[str, str]] = []
     depends_on_findings = False
-    for rule in (policy or {}).get("rules", []):
-        match = rule["match"]
-        if not _static_match(match, facts):
+    for compiled in _compile(policy) if policy else ():
+        if not compiled.static_match(facts):
             continue
+        rule, match = compiled.source, compiled.source["match"]
         if "data_classes" in match:
             depends_on_findings = True
             if not _data_classes_match(match["data_classes"], findings):

@@ -59,7 +59,7 @@ def problems(text: str) -> list[tuple[int | None, str, str]]:
             "rules:\n  - name: a\n    effect: deny\n    match:\n      when: 'payload.rows >'\n",
             5,
             "rules[0].match.when",
-            "syntax error",
+            "Syntax error",
         ),
         (
             "rules:\n  - name: a\n    effect: deny\n    match:\n      data_classes: [email]\n",
