@@ -193,6 +193,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ActionStatusEnum": "approvals.models.ActionStatus",
+        "PolicyStatusEnum": "policies.models.PolicyStatus",
+    },
 }
 
 # A request body is the payload (<= 256 KiB encoded) plus bounded fields; anything

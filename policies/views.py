@@ -47,6 +47,7 @@ def _require_reader(request: Request) -> None:
 
 class PolicyCollection(APIView):
     @extend_schema(
+        operation_id="policies_list",
         responses=inline_serializer(
             "PolicyList",
             {
@@ -77,7 +78,7 @@ class PolicyCollection(APIView):
 
 
 class PolicyDetail(APIView):
-    @extend_schema(responses=PolicyVersionSerializer)
+    @extend_schema(operation_id="policies_retrieve", responses=PolicyVersionSerializer)
     def get(self, request: Request, version: int) -> Response:
         _require_reader(request)
         policy = selectors.version(version)
