@@ -221,6 +221,27 @@ AIRLOCK: dict[str, Any] = {
     "BACKTEST_MAX_REQUESTS": 100_000,
 }
 
+# --- audit log ----------------------------------------------------------------------
+
+AUDIT = {
+    # The checkpoint signing key: base64 of 32 raw Ed25519 bytes, or PEM. Never stored
+    # in the database. Unset outside DEBUG means no checkpoints (verify says so).
+    "SIGNING_KEY": env_str("AUDIT_SIGNING_KEY"),
+    "KEY_NAME": env_str("AUDIT_KEY_NAME", "airlock-audit"),
+    "SIGNING_KEY_SINCE": env_str("AUDIT_SIGNING_KEY_SINCE"),
+    "RETIRED_KEYS_FILE": env_str("AUDIT_RETIRED_KEYS_FILE"),
+    # The name of this log in its checkpoints (C2SP: a schema-less URL).
+    "ORIGIN": env_str("AUDIT_LOG_ORIGIN", "airlock.example/audit"),
+}
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "audit.sign_checkpoint",
+    "schedule": timedelta(seconds=env_int("AUDIT_CHECKPOINT_SECONDS", 300, minimum=10)),
+}
+CELERY_BEAT_SCHEDULE["audit-verify-nightly"] = {
+    "task": "audit.verify_log",
+    "schedule": timedelta(hours=24),
+}
+
 # --- i18n, static -------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"

@@ -3,9 +3,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from airlock import health
+from audit.views import published_keys
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path(".well-known/airlock-audit-keys", published_keys, name="audit-keys"),
     path("api/v1/", include("approvals.urls")),
     path("api/v1/", include("audit.urls")),
     path("api/v1/", include("policies.urls")),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from accounts.models import ADMINS_GROUP, AUDITORS_GROUP
-from audit.models import AuditEvent
+from audit.models import AuditEvent, Checkpoint
 
 
 def can_read_audit(principal: object) -> bool:
@@ -15,17 +17,42 @@ def can_read_audit(principal: object) -> bool:
 
 
 def events(
-    *, after: int | None = None, event_type: str | None = None, target: str | None = None
+    *,
+    after: int | None = None,
+    event_type: str | None = None,
+    actor: str | None = None,
+    target: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> QuerySet[AuditEvent]:
     queryset = AuditEvent.objects.order_by("seq")
     if after is not None:
         queryset = queryset.filter(seq__gt=after)
     if event_type:
         queryset = queryset.filter(event_type=event_type)
+    if actor:
+        queryset = queryset.filter(actor=actor)
     if target:
         queryset = queryset.filter(target=target)
+    if since:
+        queryset = queryset.filter(at__gte=since)
+    if until:
+        queryset = queryset.filter(at__lt=until)
     return queryset
 
 
 def events_for_target(target: str) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(target=target).order_by("seq")
+
+
+def latest_checkpoint_covering(seq: int) -> Checkpoint | None:
+    return Checkpoint.objects.filter(tree_size__gte=seq).order_by("-tree_size").first()
+
+
+def leaf_hashes(up_to: int) -> list[bytes]:
+    rows = (
+        AuditEvent.objects.filter(seq__lte=up_to)
+        .order_by("seq")
+        .values_list("leaf_hash", flat=True)
+    )
+    return [bytes.fromhex(leaf) for leaf in rows.iterator(chunk_size=10000)]

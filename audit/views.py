@@ -1,15 +1,39 @@
+"""Audit API: events (filtered, paged), export, verify, inclusion proofs, public keys."""
+
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from airlock.errors import Forbidden, InvalidInput
-from audit import selectors
+from airlock.errors import Forbidden, InvalidInput, NotFound
+from audit import keys, selectors
+from audit import verify as chain
+from audit.models import AuditEvent
+from audit.services import timestamp
+from audit.verification import checkpoint_rows, event_rows, verify_database
 
 PAGE_SIZE = 500
+
+FILTERS = [
+    OpenApiParameter("after", int, description="only events with a larger sequence number"),
+    OpenApiParameter("type", str),
+    OpenApiParameter("actor", str, description="e.g. user:carol@example.com, agent:etl-bot"),
+    OpenApiParameter("target", str, description="e.g. action:<id>, policy:3"),
+    OpenApiParameter("since", str, description="ISO 8601; events at or after"),
+    OpenApiParameter("until", str, description="ISO 8601; events before"),
+]
 
 
 class AuditEventSerializer(serializers.Serializer):
@@ -20,46 +44,12 @@ class AuditEventSerializer(serializers.Serializer):
     target = serializers.CharField()
     # Declared fields leave the class body, so this does not shadow Serializer.data.
     data = serializers.JSONField()  # type: ignore[assignment]
+    chain_hash = serializers.CharField()
 
 
-class AuditEventList(APIView):
-    """Append-only events in sequence order, for auditors and admins.
-
-    Page with ``after``: pass the ``next_after`` of one page to get the next.
-    """
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("after", int, description="only events with a larger sequence"),
-            OpenApiParameter("type", str),
-            OpenApiParameter("target", str),
-            OpenApiParameter("limit", int, description=f"at most {PAGE_SIZE}"),
-        ],
-        responses=inline_serializer(
-            "AuditEventPage",
-            {
-                "results": AuditEventSerializer(many=True),
-                "next_after": serializers.IntegerField(allow_null=True),
-            },
-        ),
-    )
-    def get(self, request: Request) -> Response:
-        if not selectors.can_read_audit(request.user):
-            raise Forbidden("the audit log is for airlock-auditors and airlock-admins")
-        after = _int_param(request, "after", minimum=0)
-        limit = _int_param(request, "limit", minimum=1) or PAGE_SIZE
-        queryset = selectors.events(
-            after=after,
-            event_type=request.query_params.get("type") or None,
-            target=request.query_params.get("target") or None,
-        )
-        page = list(queryset[: min(limit, PAGE_SIZE)])
-        return Response(
-            {
-                "results": AuditEventSerializer(page, many=True).data,
-                "next_after": page[-1].seq if page else after,
-            }
-        )
+def _require_auditor(request: Request) -> None:
+    if not selectors.can_read_audit(request.user):
+        raise Forbidden("the audit log is for airlock-auditors and airlock-admins")
 
 
 def _int_param(request: Request, name: str, *, minimum: int) -> int | None:
@@ -73,3 +63,169 @@ def _int_param(request: Request, name: str, *, minimum: int) -> int | None:
     if value < minimum:
         raise InvalidInput(details={name: [f"must be at least {minimum}"]})
     return value
+
+
+def _time_param(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    value = parse_datetime(raw)
+    if value is None or value.tzinfo is None:
+        raise InvalidInput(
+            details={name: ["an ISO 8601 time with a zone, e.g. 2026-11-22T00:00:00Z"]}
+        )
+    return value
+
+
+def _filtered(request: Request) -> QuerySet[AuditEvent]:
+    return selectors.events(
+        after=_int_param(request, "after", minimum=0),
+        event_type=request.query_params.get("type") or None,
+        actor=request.query_params.get("actor") or None,
+        target=request.query_params.get("target") or None,
+        since=_time_param(request, "since"),
+        until=_time_param(request, "until"),
+    )
+
+
+class AuditEventList(APIView):
+    """Append-only events in sequence order. Page with ``after``: pass the
+    ``next_after`` of one page to get the next."""
+
+    @extend_schema(
+        parameters=[*FILTERS, OpenApiParameter("limit", int, description=f"at most {PAGE_SIZE}")],
+        responses=inline_serializer(
+            "AuditEventPage",
+            {
+                "results": AuditEventSerializer(many=True),
+                "next_after": serializers.IntegerField(allow_null=True),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        _require_auditor(request)
+        limit = _int_param(request, "limit", minimum=1) or PAGE_SIZE
+        page = list(_filtered(request)[: min(limit, PAGE_SIZE)])
+        return Response(
+            {
+                "results": AuditEventSerializer(page, many=True).data,
+                "next_after": page[-1].seq if page else request.query_params.get("after"),
+            }
+        )
+
+
+class AuditExport(APIView):
+    """JSON Lines: a header with the published keys, every checkpoint, then the events
+    with everything ``audit/verify.py`` needs. Filters give a partial export, which
+    verifies only when it starts at the first event and is unfiltered."""
+
+    @extend_schema(parameters=FILTERS, responses={(200, "application/jsonl"): str})
+    def get(self, request: Request) -> StreamingHttpResponse:
+        _require_auditor(request)
+        filtered = any(
+            request.query_params.get(name) for name in ("type", "actor", "target", "since", "until")
+        )
+        queryset = _filtered(request)
+
+        def lines() -> Iterator[str]:
+            yield (
+                json.dumps(
+                    {"kind": "header", "origin": keys.origin(), "keys": keys.published_keys()}
+                )
+                + "\n"
+            )
+            for checkpoint in checkpoint_rows():
+                yield json.dumps({"kind": "checkpoint", **checkpoint}) + "\n"
+            rows: Iterator[dict[str, Any]]
+            if filtered:
+                rows = (
+                    {**row, "at": timestamp(row["at"])}
+                    for row in queryset.values(*_COLUMNS).iterator(chunk_size=5000)
+                )
+            else:
+                rows = event_rows(after=_int_param(request, "after", minimum=0) or 0)
+            for row in rows:
+                yield json.dumps({"kind": "event", **row}, ensure_ascii=False) + "\n"
+
+        response = StreamingHttpResponse(lines(), content_type="application/jsonl")
+        response["Content-Disposition"] = 'attachment; filename="airlock-audit.jsonl"'
+        return response
+
+
+_COLUMNS = (
+    "seq",
+    "at",
+    "event_type",
+    "actor",
+    "target",
+    "data",
+    "canonical",
+    "leaf_hash",
+    "prev_hash",
+    "chain_hash",
+)
+
+
+class AuditVerify(APIView):
+    @extend_schema(
+        responses=inline_serializer(
+            "AuditVerification",
+            {
+                "ok": serializers.BooleanField(),
+                "events": serializers.IntegerField(),
+                "head": serializers.CharField(allow_null=True),
+                "first_bad_seq": serializers.IntegerField(allow_null=True),
+                "checkpoints": serializers.IntegerField(),
+                "problems": serializers.ListField(child=serializers.CharField()),
+            },
+        )
+    )
+    def get(self, request: Request) -> Response:
+        _require_auditor(request)
+        return Response(verify_database().as_dict())
+
+
+class AuditProof(APIView):
+    """An RFC 6962 inclusion proof of one event against the latest checkpoint."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "AuditInclusionProof",
+            {
+                "seq": serializers.IntegerField(),
+                "leaf_index": serializers.IntegerField(),
+                "tree_size": serializers.IntegerField(),
+                "leaf_hash": serializers.CharField(),
+                "canonical": serializers.CharField(),
+                "proof": serializers.ListField(child=serializers.CharField()),
+                "checkpoint": serializers.CharField(),
+            },
+        )
+    )
+    def get(self, request: Request, seq: int) -> Response:
+        _require_auditor(request)
+        event = AuditEvent.objects.filter(seq=seq).first()
+        if event is None:
+            raise NotFound(f"no audit event {seq}")
+        checkpoint = selectors.latest_checkpoint_covering(seq)
+        if checkpoint is None:
+            raise NotFound("no checkpoint covers this event yet; try again after the next one")
+        leaves = selectors.leaf_hashes(checkpoint.tree_size)
+        path = chain.inclusion_proof(seq - 1, leaves)
+        return Response(
+            {
+                "seq": seq,
+                "leaf_index": seq - 1,
+                "tree_size": checkpoint.tree_size,
+                "leaf_hash": event.leaf_hash,
+                "canonical": event.canonical,
+                "proof": [node.hex() for node in path],
+                "checkpoint": checkpoint.note,
+            }
+        )
+
+
+@require_GET
+def published_keys(request: HttpRequest) -> JsonResponse:
+    """Public: the keys that sign checkpoints, with their validity periods."""
+    return JsonResponse({"origin": keys.origin(), "keys": keys.published_keys()})

@@ -54,7 +54,7 @@ class PolicyCollection(APIView):
                 "active": PolicyVersionSerializer(allow_null=True),
                 "versions": PolicySummarySerializer(many=True),
             },
-        )
+        ),
     )
     def get(self, request: Request) -> Response:
         _require_reader(request)

@@ -46,6 +46,43 @@ def _fresh_shared_cache():
     shared_cache().clear()
 
 
+AUDIT_TABLES = ("audit_auditevent", "audit_checkpoint", "audit_chainhead")
+
+
+def _on_postgres() -> bool:
+    from django.conf import settings
+
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def _audit_triggers(state: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in AUDIT_TABLES:
+            cursor.execute(f"ALTER TABLE {table} {state} TRIGGER USER")
+
+
+@pytest.fixture(autouse=True)
+def _append_only_audit_between_flushes(request):
+    """On PostgreSQL the audit tables refuse TRUNCATE, and a transactional test ends
+    with Django flushing every table by TRUNCATE. So: triggers on while every test
+    runs, off only for that flush (this fixture's teardown runs just before it)."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(
+        marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    )
+    uses_db = transactional or marker is not None or "db" in request.fixturenames
+    if not uses_db or not _on_postgres():
+        yield
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    _audit_triggers("ENABLE")
+    yield
+    if transactional:
+        _audit_triggers("DISABLE")
+
+
 @pytest.fixture
 def agent_owner(db: None) -> PersonIdentity:
     return make_person("owner@example.com", groups=["reviewers"])

@@ -12,6 +12,9 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("AIRLOCK_RATE_LIMIT", "100000/min")
+# A fixed test key: base64 of 32 bytes of 0x07. Tests that rotate keys set their own.
+os.environ.setdefault("AUDIT_SIGNING_KEY", "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=")
+os.environ.setdefault("AUDIT_SIGNING_KEY_SINCE", "2026-01-01T00:00:00Z")
 
 from airlock.settings import *  # noqa: F403
 from airlock.settings import BASE_DIR, DATABASES

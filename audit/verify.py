@@ -1,0 +1,508 @@
+#!/usr/bin/env python3
+"""Verify an Airlock audit log without Airlock: standard library plus ``cryptography``.
+
+An auditor runs it on an export (``GET /api/v1/audit/export``) and the published keys
+(``/.well-known/airlock-audit-keys``), obtained separately from the log:
+
+    python verify.py log export.jsonl --keys keys.json
+    python verify.py proof proof.json --keys keys.json
+
+Airlock imports this module for the same checks (``manage.py audit_verify``), so the
+auditor's verifier and the server's are one piece of code.
+
+- Canonical bytes: RFC 8785 (JCS) for JSON without floats: keys sorted by UTF-16
+  code units, no insignificant whitespace, UTF-8, minimal escaping.
+- Leaf hash: RFC 6962, SHA-256(0x00 || canonical bytes).
+- Chain hash: SHA-256(previous chain hash || leaf hash), from 32 zero bytes.
+- Merkle tree hash: RFC 6962 (MTH), with inclusion proofs (PATH) and their check.
+- Checkpoints: the C2SP signed-note format with an Ed25519 key, body
+  ``<origin>\n<tree size>\n<base64 root>\n<hex chain hash>\n``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import itertools
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+GENESIS = bytes(32)
+ED25519_ALG = 0x01
+
+
+# --- canonical JSON -------------------------------------------------------------------
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 bytes of ``value``. Floats are refused: their JCS form depends on an
+    ES6 number printer, and nothing in the audit log needs one."""
+    return _encode(value).encode("utf-8")
+
+
+def _encode(value: Any) -> str:
+    if value is None or value is True or value is False:
+        return json.dumps(value)
+    if isinstance(value, int):
+        if abs(value) > 2**53 - 1:
+            raise ValueError("integers in audit events must be within +/-2**53")
+        return str(value)
+    if isinstance(value, float):
+        raise ValueError("audit events hold no floats")
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_encode(item) for item in value) + "]"
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise ValueError("audit event keys must be strings")
+        keys = sorted(value, key=lambda key: key.encode("utf-16-be"))
+        return (
+            "{"
+            + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{_encode(value[k])}" for k in keys)
+            + "}"
+        )
+    raise ValueError(f"cannot put {type(value).__name__} in an audit event")
+
+
+# --- hashes ---------------------------------------------------------------------------
+
+
+def leaf_hash(canonical_bytes: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + canonical_bytes).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def chain_hash(previous: bytes, leaf: bytes) -> bytes:
+    return hashlib.sha256(previous + leaf).digest()
+
+
+class Frontier:
+    """The right edge of an RFC 6962 tree: the roots of its perfect subtrees, largest
+    first. Appending is O(log n); the root of all leaves so far is O(log n)."""
+
+    def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()):
+        self.size = size
+        self.hashes = list(hashes)  # one per set bit of size, from the highest
+
+    def append(self, leaf: bytes) -> None:
+        node, size = leaf, self.size
+        while size & 1:
+            node = node_hash(self.hashes.pop(), node)
+            size >>= 1
+        self.hashes.append(node)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self.hashes:
+            return hashlib.sha256(b"").digest()
+        node = self.hashes[-1]
+        for left in reversed(self.hashes[:-1]):
+            node = node_hash(left, node)
+        return node
+
+    def to_json(self) -> dict[str, Any]:
+        return {"size": self.size, "hashes": [h.hex() for h in self.hashes]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Frontier:
+        return cls(int(data["size"]), [bytes.fromhex(h) for h in data["hashes"]])
+
+
+def merkle_root(leaves: Sequence[bytes]) -> bytes:
+    frontier = Frontier()
+    for leaf in leaves:
+        frontier.append(leaf)
+    return frontier.root()
+
+
+def _largest_power_of_two_below(n: int) -> int:
+    k = 1
+    while k << 1 < n:
+        k <<= 1
+    return k
+
+
+def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """RFC 6962 PATH(index, leaves): the sibling hashes from the leaf up."""
+    if not 0 <= index < len(leaves):
+        raise IndexError("leaf index outside the tree")
+    if len(leaves) == 1:
+        return []
+    k = _largest_power_of_two_below(len(leaves))
+    if index < k:
+        return [*inclusion_proof(index, leaves[:k]), merkle_root(leaves[k:])]
+    return [*inclusion_proof(index - k, leaves[k:]), merkle_root(leaves[:k])]
+
+
+def verify_inclusion(
+    index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
+) -> bool:
+    """RFC 9162 section 2.1.3.2: recompute the root from a leaf and its path."""
+    if not 0 <= index < size:
+        return False
+    fn, sn, node = index, size - 1, leaf
+    for sibling in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            node = node_hash(sibling, node)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            node = node_hash(node, sibling)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and node == root
+
+
+# --- signed notes ---------------------------------------------------------------------
+
+
+def key_id(name: str, public_key: Ed25519PublicKey) -> bytes:
+    raw = public_key.public_bytes_raw()
+    return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519_ALG]) + raw).digest()[:4]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    origin: str
+    size: int
+    root: bytes
+    chain: bytes
+
+    def body(self) -> str:
+        root = base64.b64encode(self.root).decode()
+        return f"{self.origin}\n{self.size}\n{root}\n{self.chain.hex()}\n"
+
+
+def sign_checkpoint(checkpoint: Checkpoint, name: str, key: Ed25519PrivateKey) -> str:
+    body = checkpoint.body()
+    signature = key.sign(body.encode())
+    blob = base64.b64encode(key_id(name, key.public_key()) + signature).decode()
+    return f"{body}\n\u2014 {name} {blob}\n"
+
+
+class NoteError(ValueError):
+    pass
+
+
+def open_checkpoint(note: str, keys: dict[str, Ed25519PublicKey]) -> tuple[Checkpoint, str]:
+    """The checkpoint in ``note`` and the name of the key that signed it, if a known
+    key's signature verifies; ``NoteError`` otherwise."""
+    body, separator, signatures = note.partition("\n\n")
+    if not separator:
+        raise NoteError("not a signed note")
+    body += "\n"
+    lines = body.split("\n")
+    if len(lines) < 5:
+        raise NoteError("the checkpoint body is too short")
+    try:
+        checkpoint = Checkpoint(
+            lines[0],
+            int(lines[1]),
+            base64.b64decode(lines[2], validate=True),
+            bytes.fromhex(lines[3]),
+        )
+    except ValueError as exc:
+        raise NoteError(f"malformed checkpoint body: {exc}") from exc
+    if checkpoint.body() != body:
+        raise NoteError("the checkpoint body is not in canonical form")
+    for line in signatures.splitlines():
+        if not line.startswith("\u2014 "):
+            continue
+        try:
+            name, blob = line[2:].rsplit(" ", 1)
+            raw = base64.b64decode(blob, validate=True)
+        except ValueError:
+            continue
+        key = keys.get(name)
+        if key is None or raw[:4] != key_id(name, key):
+            continue
+        try:
+            key.verify(raw[4:], body.encode())
+        except InvalidSignature:
+            continue
+        return checkpoint, name
+    raise NoteError("no signature by a known key verifies")
+
+
+def load_private_key(text: str) -> Ed25519PrivateKey:
+    """An Ed25519 key as 32 raw bytes in base64 (``AUDIT_SIGNING_KEY``) or PEM."""
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        key = load_pem_private_key(text.encode(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("the audit signing key must be Ed25519")
+        return key
+    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(text, validate=True))
+
+
+def public_key_from_b64(text: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
+
+
+# --- verifying a whole log ------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    ok: bool = True
+    events: int = 0
+    head: str | None = None
+    first_bad_seq: int | None = None
+    checkpoints: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def fail(self, seq: int | None, problem: str) -> None:
+        self.ok = False
+        self.problems.append(problem)
+        if seq is not None and (self.first_bad_seq is None or seq < self.first_bad_seq):
+            self.first_bad_seq = seq
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "head": self.head,
+            "first_bad_seq": self.first_bad_seq,
+            "checkpoints": self.checkpoints,
+            "problems": self.problems,
+        }
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def key_table(published: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        entry["name"]: {
+            "key": public_key_from_b64(entry["public_key"]),
+            "not_before": _parse_time(entry.get("not_before")),
+            "not_after": _parse_time(entry.get("not_after")),
+        }
+        for entry in published
+    }
+
+
+_DISPLAY = (
+    ("at", "at"),
+    ("type", "event_type"),
+    ("actor", "actor"),
+    ("target", "target"),
+    ("data", "data"),
+)
+
+
+def _open_checkpoints(
+    checkpoints: Sequence[dict[str, Any]], published_keys: Iterable[dict[str, Any]], result: Result
+) -> list[Checkpoint]:
+    table = key_table(published_keys)
+    keys = {name: entry["key"] for name, entry in table.items()}
+    sealed: list[tuple[Checkpoint, str]] = []
+    for row in checkpoints:
+        try:
+            checkpoint, name = open_checkpoint(row["note"], keys)
+        except NoteError as exc:
+            result.fail(None, f"checkpoint at size {row.get('tree_size')}: {exc}")
+            continue
+        signed_at = _parse_time(row.get("created_at"))
+        validity = table[name]
+        if signed_at and (
+            (validity["not_before"] and signed_at < validity["not_before"])
+            or (validity["not_after"] and signed_at > validity["not_after"])
+        ):
+            result.fail(
+                None, f"checkpoint at size {checkpoint.size}: signed outside {name}'s validity"
+            )
+            continue
+        sealed.append((checkpoint, row.get("created_at") or ""))
+    by_time = sorted(sealed, key=lambda pair: pair[1])
+    for (earlier, _), (later, _) in itertools.pairwise(by_time):
+        if later.size < earlier.size:
+            result.fail(None, f"checkpoints went backwards: {earlier.size} then {later.size}")
+    result.checkpoints = len(sealed)
+    return sorted((checkpoint for checkpoint, _ in sealed), key=lambda c: c.size)
+
+
+def _event_problem(event: dict[str, Any], seq: int, previous: bytes) -> tuple[str | None, bytes]:
+    """What is wrong with one event (None if nothing), and its leaf hash."""
+    try:
+        canonical_bytes = event["canonical"].encode("utf-8")
+        body = json.loads(canonical_bytes)
+    except (ValueError, TypeError, AttributeError):
+        return f"event {seq}: canonical bytes are not JSON", b""
+    leaf = leaf_hash(canonical_bytes)
+    if not isinstance(body, dict) or body.get("seq") != seq:
+        return f"event {seq}: its canonical bytes are for another sequence number", leaf
+    try:
+        if canonical(body) != canonical_bytes:
+            return f"event {seq}: stored bytes are not canonical", leaf
+    except ValueError as exc:
+        return f"event {seq}: {exc}", leaf
+    if any(event[column] != body.get(key) for key, column in _DISPLAY if column in event):
+        return f"event {seq}: displayed fields differ from what was hashed", leaf
+    if event["leaf_hash"] != leaf.hex():
+        return f"event {seq}: leaf hash does not match its bytes", leaf
+    if event["prev_hash"] != previous.hex():
+        return f"event {seq}: does not link to event {seq - 1}", leaf
+    if event["chain_hash"] != chain_hash(previous, leaf).hex():
+        return f"event {seq}: chain hash is wrong", leaf
+    return None, leaf
+
+
+def verify_log(
+    events: Iterable[dict[str, Any]],
+    checkpoints: Sequence[dict[str, Any]],
+    published_keys: Iterable[dict[str, Any]],
+) -> Result:
+    """Recompute every leaf, chain link and checkpointed Merkle root.
+
+    ``events`` in sequence order, each with seq, canonical, leaf_hash, prev_hash and
+    chain_hash (and, when present, the displayed fields, which must match the
+    canonical bytes). ``checkpoints`` with note and created_at. The first bad
+    sequence is exact for a changed, missing or reordered event; for a suffix
+    rewritten with fresh hashes only a checkpoint can tell, and the first bad
+    sequence is the first one after the last checkpoint that still verifies.
+    """
+    result = Result()
+    pending = _open_checkpoints(checkpoints, published_keys, result)
+    last_good_size = 0
+    frontier = Frontier()
+    previous = GENESIS
+    expected = 1
+    for event in events:
+        seq = int(event["seq"])
+        if seq != expected:
+            result.fail(expected, f"event {expected} is missing (the next one is {seq})")
+            break
+        problem, leaf = _event_problem(event, seq, previous)
+        if problem:
+            result.fail(seq, problem)
+            break
+        frontier.append(leaf)
+        previous = chain_hash(previous, leaf)
+        result.events = seq
+        expected += 1
+        while pending and pending[0].size == frontier.size:
+            checkpoint = pending.pop(0)
+            if checkpoint.root != frontier.root() or checkpoint.chain != previous:
+                result.fail(
+                    last_good_size + 1,
+                    f"the checkpoint at size {checkpoint.size} does not match the log: "
+                    f"events {last_good_size + 1}..{checkpoint.size} were rewritten",
+                )
+                pending.clear()
+            else:
+                last_good_size = checkpoint.size
+        if result.first_bad_seq is not None:
+            break
+    if result.first_bad_seq is None and pending:
+        result.fail(
+            result.events + 1,
+            f"a checkpoint covers {pending[-1].size} events but the log has {result.events}",
+        )
+    result.head = previous.hex() if result.events else None
+    return result
+
+
+def verify_proof(
+    proof: dict[str, Any], published_keys: Iterable[dict[str, Any]]
+) -> tuple[bool, str]:
+    """Check an inclusion proof from ``/api/v1/audit/events/{seq}/proof``."""
+    keys = {name: entry["key"] for name, entry in key_table(published_keys).items()}
+    try:
+        checkpoint, _ = open_checkpoint(proof["checkpoint"], keys)
+        canonical_bytes = proof["canonical"].encode("utf-8")
+        leaf = leaf_hash(canonical_bytes)
+        seq, index, size = int(proof["seq"]), int(proof["leaf_index"]), int(proof["tree_size"])
+        path = [bytes.fromhex(h) for h in proof["proof"]]
+        claimed_seq = json.loads(canonical_bytes).get("seq")
+    except NoteError as exc:
+        return False, f"checkpoint: {exc}"
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        return False, f"malformed proof: {exc}"
+    if leaf.hex() != proof.get("leaf_hash"):
+        return False, "the leaf hash does not match the event's bytes"
+    if claimed_seq != seq or index != seq - 1 or size != checkpoint.size:
+        return False, "the proof is not for this event or this checkpoint"
+    if not verify_inclusion(index, size, leaf, path, checkpoint.root):
+        return False, "the inclusion proof does not lead to the checkpoint's root"
+    return True, f"event {seq} is in the log of {size} events signed for {checkpoint.origin}"
+
+
+def read_export(
+    path: str,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(keys from the header, checkpoints, events) of a JSON Lines export."""
+    header_keys: list[dict[str, Any]] = []
+    checkpoints, events = [], []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            kind = item.pop("kind", None)
+            if kind == "header":
+                header_keys = item.get("keys", [])
+            elif kind == "checkpoint":
+                checkpoints.append(item)
+            elif kind == "event":
+                events.append(item)
+    return header_keys, checkpoints, events
+
+
+def _load_keys(path: str) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    return data["keys"] if isinstance(data, dict) else data
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Verify an Airlock audit log export or proof.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    log = sub.add_parser("log", help="verify an export (JSON Lines)")
+    log.add_argument("export")
+    log.add_argument("--keys", help="published keys (JSON); default: the export's own, untrusted")
+    proof = sub.add_parser("proof", help="verify an inclusion proof (JSON)")
+    proof.add_argument("proof")
+    proof.add_argument("--keys", required=True)
+    args = parser.parse_args(argv)
+
+    if args.command == "proof":
+        with open(args.proof, encoding="utf-8") as handle:
+            ok, message = verify_proof(json.load(handle), _load_keys(args.keys))
+        print(("OK: " if ok else "FAILED: ") + message)
+        return 0 if ok else 1
+
+    header_keys, checkpoints, events = read_export(args.export)
+    if args.keys:
+        published = _load_keys(args.keys)
+    else:
+        print(
+            "warning: trusting the keys inside the export; fetch them separately", file=sys.stderr
+        )
+        published = header_keys
+    result = verify_log(events, checkpoints, published)
+    print(json.dumps(result.as_dict(), indent=2))
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
