@@ -56,6 +56,9 @@ def record(
 ) -> AuditEvent:
     data = data or {}
     actor_name = actor_ref(actor)
+    # Refuse what the log cannot hold (floats, huge integers) before taking the lock,
+    # so a bad event cannot poison the caller's transaction.
+    chain.canonical(data)
     # Joins the caller's transaction (no savepoint) or opens one of its own.
     with transaction.atomic(savepoint=False):
         head = _locked_head()
