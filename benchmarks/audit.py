@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import threading
 import time
@@ -33,7 +32,7 @@ os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "x" * 40)
 os.environ.setdefault("AUDIT_SIGNING_KEY", "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -92,7 +91,8 @@ def chained_append(number: int, i: int) -> None:
 def plain_append(number: int, i: int) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO bench_plain (at, event_type, actor, target, data) VALUES (now(), %s, %s, %s, %s)",
+            "INSERT INTO bench_plain (at, event_type, actor, target, data) "
+            "VALUES (now(), %s, %s, %s, %s)",
             ["bench.event", f"writer:{number}", f"thing:{i}", '{"approvals": 2}'],
         )
 
