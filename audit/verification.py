@@ -6,6 +6,8 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+from django.db.models import QuerySet
+
 from audit import keys
 from audit import verify as chain
 from audit.models import AuditEvent, ChainHead, Checkpoint
@@ -26,12 +28,13 @@ EVENT_COLUMNS = (
 )
 
 
-def event_rows(after: int = 0) -> Iterator[dict[str, Any]]:
-    """Events as the verifier reads them, ``at`` in the canonical spelling."""
+def event_rows(queryset: QuerySet[AuditEvent] | None = None) -> Iterator[dict[str, Any]]:
+    """Events in sequence order as the verifier reads them (and as the export writes
+    them), ``at`` in the canonical spelling."""
     from audit.services import timestamp
 
-    rows = AuditEvent.objects.filter(seq__gt=after).order_by("seq").values(*EVENT_COLUMNS)
-    for row in rows.iterator(chunk_size=5000):
+    rows = (AuditEvent.objects.all() if queryset is None else queryset).order_by("seq")
+    for row in rows.values(*EVENT_COLUMNS).iterator(chunk_size=5000):
         row["at"] = timestamp(row["at"])
         yield row
 

@@ -43,7 +43,7 @@ from django.db import connection, transaction  # noqa: E402
 from audit import verify as chain  # noqa: E402
 from audit.models import AuditEvent, ChainHead  # noqa: E402
 from audit.services import event_body, record, sign_checkpoint, timestamp  # noqa: E402
-from audit.verification import verify_database  # noqa: E402
+from audit.verification import EVENT_COLUMNS, verify_database  # noqa: E402
 
 DATA = {"action": "data.export", "resource": "postgres://warehouse/customers", "approvals": 2}
 
@@ -125,21 +125,9 @@ def load_events(count: int) -> None:
     previous = bytes.fromhex(head.chain_hash)
     seq = head.seq
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    columns = (
-        "seq",
-        "at",
-        "event_type",
-        "actor",
-        "target",
-        "data",
-        "canonical",
-        "leaf_hash",
-        "prev_hash",
-        "chain_hash",
-    )
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        with cursor.copy(f"COPY audit_auditevent ({', '.join(columns)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY audit_auditevent ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
             for _ in range(count):
                 seq += 1
                 at = start + timedelta(milliseconds=seq)
