@@ -1,7 +1,7 @@
-"""Websocket routes of every app. The reviewer console's live queue joins here."""
+"""Websocket routes of every app."""
 
 from __future__ import annotations
 
-from typing import Any
+from approvals.routing import websocket_urlpatterns as approvals_routes
 
-websocket_urlpatterns: list[Any] = []
+websocket_urlpatterns = [*approvals_routes]

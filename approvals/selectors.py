@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, prefetch_related_objects
@@ -140,3 +141,21 @@ def decided_history(since: datetime, limit: int) -> Iterator[ActionRequest]:
         .order_by("created_at")[:limit]
         .iterator(chunk_size=2000)
     )
+
+
+def queue_item_for(user_id: int, action_id: UUID) -> dict[str, Any] | None:
+    """The representation of a request for one person's live queue, or None when it
+    is not theirs to review: outside their reviewer groups, or their own (filed by
+    them, by their agent, or on their behalf). Re-read on every event, so a change of
+    groups counts at once."""
+    from approvals.duties import is_requester
+    from approvals.serializers import ActionSerializer
+
+    person = User.objects.filter(pk=user_id, is_active=True).first()
+    action = _base().filter(pk=action_id).first()
+    if person is None or action is None:
+        return None
+    in_groups = {group.name for group in action.reviewer_groups.all()} & person.group_names()
+    if not in_groups or is_requester(action, person):
+        return None
+    return ActionSerializer(action).data

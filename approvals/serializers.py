@@ -239,9 +239,12 @@ class ActionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OutcomeViewSerializer(allow_null=True))
     def get_outcome(self, obj: ActionRequest) -> dict[str, Any] | None:
-        if not obj.outcome:
+        if not obj.outcome or obj.outcome_at is None:
             return None
-        return {"result": obj.outcome, "at": obj.outcome_at}
+        return {
+            "result": obj.outcome,
+            "at": serializers.DateTimeField().to_representation(obj.outcome_at),
+        }
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_grant(self, obj: ActionRequest) -> str | None:

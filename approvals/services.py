@@ -140,8 +140,8 @@ def submit(
                     action.audit_target,
                     {"from": None, "to": status, "rules": list(decision.rules)},
                 )
-            # No publish here: nobody can wait on a request before it exists, and a
-            # POST ?wait subscribes and then re-reads the row.
+            if status == ActionStatus.PENDING:
+                events.action_changed(action.pk, decision.reviewers, events.ACTION_CREATED)
     except IntegrityError:
         # Two retries with one key raced; the other one won. Answer as a replay.
         if idempotency_key:
@@ -219,7 +219,7 @@ def _transition(
         action.audit_target,
         {"from": source, "to": to, **(data or {})},
     )
-    events.action_changed(action.pk)
+    events.action_changed(action.pk, duties.reviewer_group_names(action))
 
 
 def _expire_if_overdue(action: ActionRequest, now: datetime) -> bool:
@@ -291,7 +291,7 @@ def _record_review(
     elif all(p["approved"] >= p["approvals"] for p in progress):
         _transition(action, ActionStatus.APPROVED, actor=reviewer, data={"progress": progress})
     else:
-        events.action_changed(action.pk)
+        events.action_changed(action.pk, duties.reviewer_group_names(action))
 
 
 def approve(
@@ -363,7 +363,7 @@ def report_outcome(
             action.audit_target,
             {"result": result, "detail_sha256": detail_digest},
         )
-        events.action_changed(action.pk)
+        events.action_changed(action.pk, duties.reviewer_group_names(action))
     return action
 
 
