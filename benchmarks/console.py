@@ -1,0 +1,104 @@
+"""Live-queue latency: from an agent's POST to the event on a reviewer's socket.
+
+Starts nothing itself: give it a running server, an agent token, and a reviewer's
+e-mail and password (local login). It signs the reviewer in through the login
+form, opens /ws/queue with that session, files N actions one after another and
+times, for each, the moment the POST returns and the moment the matching
+``action.created`` arrives on the socket.
+
+    python benchmarks/console.py --url http://127.0.0.1:18820 --token alk_agt_... \\
+        --email carol@example.com --password ... -n 300
+
+benchmarks/console.sh runs it against a production-shaped server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import time
+
+import httpx
+import websockets
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] * 1000
+
+
+def sign_in(url: str, email: str, password: str) -> str:
+    with httpx.Client(base_url=url, follow_redirects=False) as client:
+        page = client.get("/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        if token is None:
+            raise SystemExit("no login form")
+        response = client.post(
+            "/accounts/login/",
+            data={"username": email, "password": password, "csrfmiddlewaretoken": token.group(1)},
+            headers={"Referer": f"{url}/accounts/login/"},
+        )
+        if response.status_code != 302 or "sessionid" not in client.cookies:
+            raise SystemExit(f"sign-in failed ({response.status_code})")
+        return client.cookies["sessionid"]
+
+
+async def run(url: str, token: str, session: str, count: int) -> dict:
+    ws_url = url.replace("http", "ws", 1) + "/ws/queue"
+    headers = {"Cookie": f"sessionid={session}", "Origin": url}
+    created: dict[str, float] = {}
+    posted: dict[str, float] = {}
+    async with (
+        websockets.connect(ws_url, additional_headers=headers) as socket,
+        httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as http,
+    ):
+
+        async def listen() -> None:
+            async for raw in socket:
+                message = json.loads(raw)
+                if message.get("type") == "action.created":
+                    created[message["action"]["id"]] = time.perf_counter()
+
+        listener = asyncio.create_task(listen())
+        for index in range(count):
+            started = time.perf_counter()
+            response = await http.post(
+                "/api/v1/actions", json={"action": "console.bench", "resource": f"r://{index}"}
+            )
+            if response.status_code != 201 or response.json()["status"] != "pending":
+                raise SystemExit(f"filing failed: {response.status_code} {response.text[:200]}")
+            posted[response.json()["id"]] = started
+        deadline = time.perf_counter() + 10
+        while len(created) < count and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+        listener.cancel()
+    latencies = [created[i] - posted[i] for i in posted if i in created]
+    return {"filed": count, "received": len(latencies), "latencies": latencies}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--token", required=True, help="an agent token")
+    parser.add_argument("--email", required=True, help="a reviewer in the agent's reviewer group")
+    parser.add_argument("--password", required=True)
+    parser.add_argument("-n", "--requests", type=int, default=300)
+    args = parser.parse_args()
+
+    session = sign_in(args.url, args.email, args.password)
+    result = asyncio.run(run(args.url, args.token, session, args.requests))
+    lat = result["latencies"]
+    print(
+        f"{result['received']}/{result['filed']} events received; POST start to socket event: "
+        f"p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms, max {max(lat) * 1000:.1f} ms"
+    )
+    return 0 if result["received"] == result["filed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
