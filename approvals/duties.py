@@ -10,7 +10,13 @@ direction: a requester who is also a reviewer may stop their own request.
 from __future__ import annotations
 
 from accounts.models import Agent, User
-from approvals.exceptions import AlreadyReviewed, NotAReviewer, NotPending, SelfApproval
+from approvals.exceptions import (
+    AlreadyReviewed,
+    NotAReviewer,
+    NotPending,
+    ReviewRefused,
+    SelfApproval,
+)
 from approvals.models import ActionRequest, ActionStatus, Review, Verdict
 
 
@@ -47,9 +53,15 @@ def check_review(action: ActionRequest, principal: User | Agent, verdict: str) -
         raise NotPending()
 
 
-def can_review(action: ActionRequest, principal: User | Agent, verdict: str) -> bool:
+def refusal(action: ActionRequest, principal: User | Agent, verdict: str) -> ReviewRefused | None:
+    """Why ``principal`` may not give ``verdict`` now, or None: for pages that show
+    the reason instead of a button that would fail."""
     try:
         check_review(action, principal, verdict)
-    except (SelfApproval, NotAReviewer, AlreadyReviewed, NotPending):
-        return False
-    return True
+    except ReviewRefused as exc:
+        return exc
+    return None
+
+
+def can_review(action: ActionRequest, principal: User | Agent, verdict: str) -> bool:
+    return refusal(action, principal, verdict) is None

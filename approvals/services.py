@@ -304,7 +304,9 @@ def approve(
 
 def deny(*, action_id: UUID, actor: Principal, reason: str, via: str = "api") -> ActionRequest:
     if not reason.strip():
-        raise InvalidInput(details={"reason": ["a reason is required to deny"]})
+        raise InvalidInput(
+            "a reason is required to deny", details={"reason": ["a reason is required to deny"]}
+        )
     return review(action_id=action_id, actor=actor, verdict=Verdict.DENY, comment=reason, via=via)
 
 

@@ -1,15 +1,72 @@
-"""The console's start page. The full reviewer console is its own roadmap item."""
+"""The reviewer console: the live queue and the request page. Thin adapters over
+the approvals selectors and services, the same gate as the API."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import json
+from uuid import UUID
 
-from approvals.selectors import reviewable_by
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from airlock.errors import DomainError
+from approvals import duties, selectors, services
+from approvals.models import Verdict
+from audit.selectors import events_for_target
+
+PAGE_SIZE = 50
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    queue = reviewable_by(request.user)[:50]  # type: ignore[arg-type]
-    return render(request, "frontend/home.html", {"queue": queue})
+    """What waits for this person's review, soonest deadline first. The page's
+    script swaps in ``?fragment=1`` when the live queue says something changed."""
+    queue = selectors.reviewable_by(request.user).order_by("expires_at", "created_at")  # type: ignore[arg-type]
+    page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "frontend/_queue_rows.html" if request.GET.get("fragment") else "frontend/home.html"
+    return render(request, template, {"page": page})
+
+
+@login_required
+def action_detail(request: HttpRequest, action_id: UUID) -> HttpResponse:
+    action = selectors.visible_action(request.user, action_id)  # type: ignore[arg-type]
+    if action is None:
+        raise Http404("no such action request")
+    context = {
+        "action": action,
+        "payload": json.dumps(action.payload, indent=2, ensure_ascii=False, sort_keys=True),
+        "progress": action.progress(action.reviews.all()),
+        "timeline": events_for_target(action.audit_target)[:200],
+        "approve_refusal": duties.refusal(action, request.user, Verdict.APPROVE),  # type: ignore[arg-type]
+        "deny_refusal": duties.refusal(action, request.user, Verdict.DENY),  # type: ignore[arg-type]
+    }
+    return render(request, "frontend/action.html", context)
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, action_id: UUID, verdict: str) -> HttpResponse:
+    try:
+        if verdict == Verdict.APPROVE:
+            services.approve(
+                action_id=action_id,
+                actor=request.user,  # type: ignore[arg-type]
+                comment=request.POST.get("comment", "")[:2000],
+                via="console",
+            )
+        else:
+            services.deny(
+                action_id=action_id,
+                actor=request.user,  # type: ignore[arg-type]
+                reason=request.POST.get("reason", "")[:2000],
+                via="console",
+            )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("action-page", action_id=action_id)
+    messages.success(request, "Approved." if verdict == Verdict.APPROVE else "Denied.")
+    return redirect("home")

@@ -23,6 +23,10 @@ from airlock.settings import BASE_DIR, DATABASES
 # each time: an empty directory of its own keeps that cheap (and quiet).
 STATIC_ROOT = BASE_DIR / "var" / "test-static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# The browser tests load the console's script; serve app static files straight from
+# their apps, looked up per request rather than indexed up front.
+SERVESTATIC_USE_FINDERS = True
+SERVESTATIC_AUTOREFRESH = True
 
 # Hashing a password is deliberately slow; tests create many people.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
