@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "accounts",
     "audit",
     "policies",
@@ -57,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -157,6 +162,56 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+# Sign-in with an OpenID Connect provider (django-allauth). Set OIDC_SERVER_URL (the
+# issuer; its /.well-known/openid-configuration is read), the client id and secret,
+# and the e-mail domains that may sign in.
+OIDC: dict[str, Any] = {
+    "SERVER_URL": env_str("OIDC_SERVER_URL"),
+    "CLIENT_ID": env_str("OIDC_CLIENT_ID"),
+    "CLIENT_SECRET": env_str("OIDC_CLIENT_SECRET"),
+    "PROVIDER_NAME": env_str("OIDC_PROVIDER_NAME", "Single sign-on"),
+    "GROUPS_CLAIM": env_str("OIDC_GROUPS_CLAIM", "groups"),
+    "ALLOWED_DOMAINS": [d.lower() for d in env_list("OIDC_ALLOWED_DOMAINS")],
+}
+if OIDC["SERVER_URL"] and not OIDC["ALLOWED_DOMAINS"]:
+    raise ImproperlyConfigured("OIDC_ALLOWED_DOMAINS must name the e-mail domains that may sign in")
+# Local accounts (created with create_user) can sign in with a password unless this is
+# off; off by default once OIDC is configured.
+LOCAL_LOGIN = env_bool("AIRLOCK_LOCAL_LOGIN", not OIDC["SERVER_URL"])
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": (
+            [
+                {
+                    "provider_id": "oidc",
+                    "name": OIDC["PROVIDER_NAME"],
+                    "client_id": OIDC["CLIENT_ID"],
+                    "secret": OIDC["CLIENT_SECRET"],
+                    "settings": {"server_url": OIDC["SERVER_URL"]},
+                }
+            ]
+            if OIDC["SERVER_URL"]
+            else []
+        ),
+    }
+}
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.OIDCAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"  # the provider verifies; the adapter insists on it
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False  # starting a sign-in is a POST with a CSRF token
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -1,7 +1,15 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import include, path, re_path
 
 from frontend import views
+
+
+def not_offered(request: HttpRequest, *args: object) -> HttpResponse:
+    raise Http404(
+        "not offered: passwords and e-mail addresses are managed by operators and the IdP"
+    )
+
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,6 +23,10 @@ urlpatterns = [
     path(
         "actions/<uuid:action_id>/deny", views.decide, {"verdict": "deny"}, name="action-page-deny"
     ),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", views.SignIn.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # allauth serves the OIDC flow (/accounts/oidc/<provider>/login/ and its callback).
+    # Its password-reset and e-mail pages are not offered: no mail goes out of Airlock.
+    re_path(r"^accounts/(password|email|confirm-email|reauthenticate)/", not_offered),
+    path("accounts/", include("allauth.urls")),
 ]

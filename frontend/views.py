@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from airlock.errors import DomainError
@@ -19,6 +22,23 @@ from approvals.models import Verdict
 from audit.selectors import events_for_target
 
 PAGE_SIZE = 50
+
+
+class SignIn(auth_views.LoginView):
+    """Local accounts (unless AIRLOCK_LOCAL_LOGIN is off) and the OIDC button."""
+
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        context = super().get_context_data(**kwargs)
+        context["local_login"] = settings.LOCAL_LOGIN
+        if settings.OIDC["SERVER_URL"]:
+            context["oidc_name"] = settings.OIDC["PROVIDER_NAME"]
+            context["oidc_url"] = reverse("openid_connect_login", kwargs={"provider_id": "oidc"})
+        return context
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not settings.LOCAL_LOGIN:
+            return HttpResponse("Local sign-in is turned off; use single sign-on.", status=403)
+        return super().post(request, *args, **kwargs)
 
 
 @login_required
