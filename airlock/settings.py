@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 # run the async long-poll views through async_to_sync, holding a thread per waiter.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "airlock.security.content_security_policy",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

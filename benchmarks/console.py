@@ -88,6 +88,9 @@ def main() -> int:
     parser.add_argument("--email", required=True, help="a reviewer in the agent's reviewer group")
     parser.add_argument("--password", required=True)
     parser.add_argument("-n", "--requests", type=int, default=300)
+    parser.add_argument(
+        "--queue-size", type=int, default=0, help="then time the queue page with this many pending"
+    )
     args = parser.parse_args()
 
     session = sign_in(args.url, args.email, args.password)
@@ -97,7 +100,40 @@ def main() -> int:
         f"{result['received']}/{result['filed']} events received; POST start to socket event: "
         f"p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms, max {max(lat) * 1000:.1f} ms"
     )
+    if args.queue_size:
+        queue_page(args.url, args.token, session, args.queue_size)
     return 0 if result["received"] == result["filed"] else 1
+
+
+def waiting(browser: httpx.Client) -> int:
+    found = re.search(r"(\d+) waiting", browser.get("/").text)
+    return int(found.group(1)) if found else 0
+
+
+def queue_page(url: str, token: str, session: str, size: int) -> None:
+    """Fill the reviewer's queue to ``size`` pending requests, then time the queue page
+    (the whole response on loopback: a ceiling on the server's time)."""
+    browser = httpx.Client(base_url=url, cookies={"sessionid": session}, timeout=30)
+    with (
+        browser,
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api,
+    ):
+        for index in range(max(0, size - waiting(browser))):
+            api.post("/api/v1/actions", json={"action": "console.fill", "resource": f"r://{index}"})
+        pending = waiting(browser)
+        timings = []
+        for _ in range(5):
+            browser.get("/")  # warm-up
+        for _ in range(50):
+            started = time.perf_counter()
+            page = browser.get("/")
+            timings.append(time.perf_counter() - started)
+            if page.status_code != 200 or "data-action-id" not in page.text:
+                raise SystemExit(f"queue page failed: {page.status_code}")
+    print(
+        f"queue page with {pending} pending (50 a page): "
+        f"p50 {pct(timings, 50):.1f} ms, p95 {pct(timings, 95):.1f} ms over 50 loads"
+    )
 
 
 if __name__ == "__main__":

@@ -14,4 +14,4 @@ echo "machine: $(nproc) cores; server: uvicorn --workers $WORKERS, PostgreSQL, R
 .venv/bin/python benchmarks/console.py --url "http://127.0.0.1:$PORT" --token "$TOKEN" \
   --email bench-reviewer@example.com --password "$PASSWORD" -n 50 >/dev/null  # warm-up
 .venv/bin/python benchmarks/console.py --url "http://127.0.0.1:$PORT" --token "$TOKEN" \
-  --email bench-reviewer@example.com --password "$PASSWORD" -n "$N"
+  --email bench-reviewer@example.com --password "$PASSWORD" -n "$N" --queue-size 500

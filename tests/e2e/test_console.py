@@ -82,11 +82,20 @@ def people():
     return owner, reviewer, agent
 
 
+def watched_page(browser):
+    """A page whose console errors (CSP violations among them) fail the test."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return page, errors
+
+
 def test_a_reviewer_sees_a_new_request_arrive_and_approves_it(server, people, browser):
     _, reviewer, agent = people
     ARTIFACTS.mkdir(exist_ok=True)
 
-    page = browser.new_page()
+    page, errors = watched_page(browser)
     sign_in(page, server, reviewer.user.email)
     expect(page.get_by_text("Nothing is waiting for you.")).to_be_visible()
     expect(page.locator("#live-status")).to_contain_text("Live")
@@ -100,7 +109,9 @@ def test_a_reviewer_sees_a_new_request_arrive_and_approves_it(server, people, br
     row.get_by_role("link", name="cluster.restart").click()
     expect(page.get_by_role("heading", name="cluster.restart")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "request.png"), full_page=True)
-    page.get_by_role("button", name="Approve").click()
+    page.keyboard.press("a")  # the shortcut puts the focus on Approve
+    expect(page.get_by_role("button", name="Approve")).to_be_focused()
+    page.keyboard.press("Enter")
 
     expect(page.get_by_text("Approved.")).to_be_visible()
     expect(page.locator(f'tr[data-action-id="{action_id}"]')).to_have_count(0)
@@ -110,13 +121,14 @@ def test_a_reviewer_sees_a_new_request_arrive_and_approves_it(server, people, br
         timeout=10,
     ).json()["status"]
     assert status == "approved"
+    assert errors == []  # no script errors, no Content-Security-Policy violations
 
 
 def test_the_owner_sees_why_they_cannot_approve_their_own_request(server, people, browser):
     owner, _, agent = people
     action_id = file_action(server, agent.token, "cluster.restart")
 
-    page = browser.new_page()
+    page, errors = watched_page(browser)
     sign_in(page, server, owner.user.email)
     expect(page.locator(f'tr[data-action-id="{action_id}"]')).to_have_count(0)
     page.goto(f"{server}/actions/{action_id}/")
@@ -124,3 +136,4 @@ def test_the_owner_sees_why_they_cannot_approve_their_own_request(server, people
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     expect(page.locator("#why-not")).to_contain_text("cannot approve their own action")
     page.screenshot(path=str(ARTIFACTS / "own-request.png"), full_page=True)
+    assert errors == []
