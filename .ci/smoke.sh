@@ -24,6 +24,8 @@ for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null &&
 BASE="http://127.0.0.1:$PORT"
 curl -fsS "$BASE/healthz" | grep -q '"broker": "ok"'
 curl -fsS "$BASE/api/docs/" | grep -q swagger-ui
+curl -fsS "$BASE/accounts/login/" | grep -q "Sign in"
+curl -fsS -o /dev/null "$BASE/static/frontend/queue.js"
 css=$(curl -fsS "$BASE/api/docs/" | grep -o '/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui\.[^"]*css' | head -n 1)
 curl -fsS -o /dev/null "$BASE$css"
 ID=$(curl -fsS -X POST "$BASE/api/v1/actions" -H "Authorization: Bearer $AGENT" \

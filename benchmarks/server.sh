@@ -9,6 +9,7 @@ export ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 DATABASE_URL="$PG/$DB"
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/12} AIRLOCK_RATE_LIMIT=1000000/min LOG_LEVEL=WARNING
 M=".venv/bin/python manage.py"
 $M migrate --noinput -v0
+$M collectstatic --noinput -v0
 $M create_user bench-owner@example.com
 TOKEN=$($M create_agent bench-bot --owner bench-owner@example.com)
 
