@@ -53,6 +53,20 @@ def requests_visible_to(principal: User | Agent) -> QuerySet[ActionRequest]:
     )
 
 
+def requested_by(person: User) -> QuerySet[ActionRequest]:
+    """What a person answers for: filed by them, by their agents, or on their behalf."""
+    return (
+        _base()
+        .filter(
+            Q(requester_user=person)
+            | Q(requester_agent__owner=person)
+            | Q(requester_owner=person)
+            | Q(on_behalf_of=person.email)
+        )
+        .order_by("-created_at")
+    )
+
+
 def reviewable_by(person: User) -> QuerySet[ActionRequest]:
     """Pending requests this person could approve now: their groups, not their own,
     not yet reviewed by them. Mirrors ``duties.check_review``."""

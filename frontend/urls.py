@@ -13,6 +13,9 @@ def not_offered(request: HttpRequest, *args: object) -> HttpResponse:
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("mine/", views.my_requests, name="my-requests"),
+    path("history/", views.history, name="history"),
+    path("audit/", views.audit_log, name="audit-log"),
     path("actions/<uuid:action_id>/", views.action_detail, name="action-page"),
     path(
         "actions/<uuid:action_id>/approve",

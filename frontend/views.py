@@ -16,9 +16,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.models import Agent
 from airlock.errors import DomainError
 from approvals import duties, selectors, services
-from approvals.models import Verdict
+from approvals.models import ActionStatus, Verdict
+from audit import selectors as audit_selectors
 from audit.selectors import events_for_target
 
 PAGE_SIZE = 50
@@ -90,3 +92,49 @@ def decide(request: HttpRequest, action_id: UUID, verdict: str) -> HttpResponse:
         return redirect("action-page", action_id=action_id)
     messages.success(request, "Approved." if verdict == Verdict.APPROVE else "Denied.")
     return redirect("home")
+
+
+@login_required
+def my_requests(request: HttpRequest) -> HttpResponse:
+    """What I asked for: filed by me, by my agents, or on my behalf."""
+    mine = selectors.requested_by(request.user)  # type: ignore[arg-type]
+    page = Paginator(mine, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "frontend/requests.html", {"page": page, "title": "My requests"})
+
+
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    """Every request this person may see, newest first, with filters."""
+    status = request.GET.get("status", "")
+    queryset = selectors.filter_requests(
+        selectors.requests_visible_to(request.user),  # type: ignore[arg-type]
+        statuses=[status] if status in ActionStatus.values else None,
+        action_glob=request.GET.get("action") or None,
+        agent=request.GET.get("agent") or None,
+    )
+    search = request.GET.get("q", "").strip()
+    if search:
+        queryset = queryset.filter(resource__icontains=search)
+    page = Paginator(queryset.order_by("-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "title": "History",
+        "filters": True,
+        "statuses": ActionStatus.values,
+        "agents": Agent.objects.order_by("name").values_list("name", flat=True)[:500],
+    }
+    return render(request, "frontend/requests.html", context)
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The audit log for auditors and admins, newest first, filtered like the API."""
+    if not audit_selectors.can_read_audit(request.user):
+        raise Http404("the audit log is for airlock-auditors and airlock-admins")
+    events = audit_selectors.events(
+        event_type=request.GET.get("type") or None,
+        actor=request.GET.get("actor") or None,
+        target=request.GET.get("target") or None,
+    ).order_by("-seq")
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "frontend/audit.html", {"page": page})

@@ -1,4 +1,4 @@
-"""The console's start page and local sign-in (the full console is its own issue)."""
+"""The reviewer console's pages: sign-in, the queue, the request page, lists."""
 
 from __future__ import annotations
 
@@ -139,3 +139,47 @@ def test_the_oidc_provider_is_an_allowed_form_target(client, settings):
     settings.OIDC = {**settings.OIDC, "SERVER_URL": "https://idp.example.com/realms/x"}
     policy = client.get("/accounts/login/")["Content-Security-Policy"]
     assert "form-action 'self' https://idp.example.com;" in policy
+
+
+def test_my_requests_lists_what_i_answer_for(client, agent_api, agent_owner, reviewer):
+    agent_api.file({"action": "cluster.restart", "resource": "k8s://mine"})
+    Api(reviewer.token).file({"action": "key.rotate", "resource": "kms://carols"})
+    client.force_login(agent_owner.user)
+    page = client.get("/mine/")
+    assert b"k8s://mine" in page.content
+    assert b"kms://carols" not in page.content
+
+
+def test_history_filters_what_i_may_see(client, agent_api, reviewer, outsider):
+    agent_api.file({"action": "data.export", "resource": "pg://customers"})
+    agent_api.file({"action": "cluster.restart", "resource": "k8s://prod"})
+    client.force_login(reviewer.user)
+    assert b"pg://customers" in client.get("/history/").content
+    filtered = client.get("/history/", {"action": "data.*"}).content
+    assert b"pg://customers" in filtered
+    assert b"k8s://prod" not in filtered
+    assert b"k8s://prod" in client.get("/history/", {"q": "k8s"}).content
+    assert b"k8s://prod" not in client.get("/history/", {"status": "approved"}).content
+    client.force_login(outsider.user)
+    assert b"pg://customers" not in client.get("/history/").content
+
+
+def test_the_audit_browser_is_for_auditors(client, agent_api, auditor, reviewer):
+    agent_api.file({"action": "data.export", "resource": "pg://customers"})
+    client.force_login(reviewer.user)
+    assert client.get("/audit/").status_code == 404
+    client.force_login(auditor.user)
+    page = client.get("/audit/", {"type": "action.created"})
+    assert page.status_code == 200
+    assert b"agent:etl-bot" in page.content
+    assert b"token.created" not in page.content
+
+
+def test_lists_are_paginated(client, agent_api, agent_owner):
+    for index in range(55):
+        agent_api.file({"action": "x.y", "resource": f"r://{index}"})
+    client.force_login(agent_owner.user)
+    first = client.get("/mine/").content
+    assert b"Page 1 of 2" in first
+    assert b"r://54" in first
+    assert b"r://0<" in client.get("/mine/", {"page": 2}).content
