@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 
+from frontend import management_views as manage
 from frontend import views
 
 
@@ -16,6 +17,24 @@ urlpatterns = [
     path("mine/", views.my_requests, name="my-requests"),
     path("history/", views.history, name="history"),
     path("audit/", views.audit_log, name="audit-log"),
+    path("agents/", manage.agents, name="agents"),
+    path("agents/<str:name>/revoke", manage.agent_revoke, name="agent-revoke"),
+    path("tokens/", manage.tokens, name="tokens"),
+    path("tokens/<int:token_id>/revoke", manage.token_revoke, name="token-revoke"),
+    path("policies/", manage.policies, name="policies-page"),
+    path("policies/<int:version>/", manage.policy_page, name="policy-page"),
+    path(
+        "policies/<int:version>/approve",
+        manage.policy_decide,
+        {"verdict": "approve"},
+        name="policy-page-approve",
+    ),
+    path(
+        "policies/<int:version>/reject",
+        manage.policy_decide,
+        {"verdict": "reject"},
+        name="policy-page-reject",
+    ),
     path("actions/<uuid:action_id>/", views.action_detail, name="action-page"),
     path(
         "actions/<uuid:action_id>/approve",
