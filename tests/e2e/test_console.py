@@ -4,6 +4,7 @@ real ASGI server (uvicorn) on the test database. Screenshots go to tests/artifac
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -104,6 +105,7 @@ def test_a_reviewer_sees_a_new_request_arrive_and_approves_it(server, people, br
     row = page.locator(f'tr[data-action-id="{action_id}"]')
     expect(row).to_be_visible(timeout=5000)  # arrived over the websocket: no reload
     expect(row).to_contain_text("deploy-bot (owner owner@example.com)")
+    expect(row.locator("time[data-expires]")).to_have_text(re.compile(r"^(59m|1h 0m) \d\ds$"))
     page.screenshot(path=str(ARTIFACTS / "queue.png"), full_page=True)
 
     row.get_by_role("link", name="cluster.restart").click()

@@ -30,4 +30,17 @@
     };
   }
   connect(1000);
+
+  // The time left on each request, counting down each second.
+  function tick() {
+    var now = Date.now();
+    rows.querySelectorAll("time[data-expires]").forEach(function (element) {
+      var left = Math.round((Date.parse(element.getAttribute("data-expires")) - now) / 1000);
+      if (left <= 0) { element.textContent = "expired"; return; }
+      var hours = Math.floor(left / 3600), minutes = Math.floor((left % 3600) / 60), seconds = left % 60;
+      element.textContent = (hours ? hours + "h " : "") + minutes + "m " + (seconds < 10 ? "0" : "") + seconds + "s";
+    });
+  }
+  tick();
+  window.setInterval(tick, 1000);
 })();
