@@ -56,23 +56,22 @@ def record(
 ) -> AuditEvent:
     data = data or {}
     actor_name = actor_ref(actor)
-    # Refuse what the log cannot hold (floats, huge integers) before taking the lock,
-    # so a bad event cannot poison the caller's transaction.
-    chain.canonical(data)
+    # Encoded before taking the lock: what the log cannot hold (floats, huge integers)
+    # is refused without poisoning the caller's transaction.
+    data_bytes = chain.canonical(data)
     # Joins the caller's transaction (no savepoint) or opens one of its own.
     with transaction.atomic(savepoint=False):
         head = _locked_head()
         seq = head.seq + 1
         at = timezone.now()
-        body = event_body(
+        canonical = chain.event_canonical(
             seq=seq,
             at=timestamp(at),
             event_type=event_type,
             actor=actor_name,
             target=target,
-            data=data,
+            data_bytes=data_bytes,
         )
-        canonical = chain.canonical(body)
         leaf = chain.leaf_hash(canonical)
         previous = bytes.fromhex(head.chain_hash)
         link = chain.chain_hash(previous, leaf)

@@ -73,6 +73,34 @@ def _encode(value: Any) -> str:
     raise ValueError(f"cannot put {type(value).__name__} in an audit event")
 
 
+def event_canonical(
+    *, seq: int, at: str, event_type: str, actor: str, target: str, data_bytes: bytes
+) -> bytes:
+    """``canonical(event body)`` from the already canonical bytes of its ``data``: the
+    body's keys are fixed, and in JCS order they are actor, at, data, seq, target, type."""
+
+    def text(value: str) -> bytes:
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+    return b"".join(
+        (
+            b'{"actor":',
+            text(actor),
+            b',"at":',
+            text(at),
+            b',"data":',
+            data_bytes,
+            b',"seq":',
+            str(int(seq)).encode(),
+            b',"target":',
+            text(target),
+            b',"type":',
+            text(event_type),
+            b"}",
+        )
+    )
+
+
 # --- hashes ---------------------------------------------------------------------------
 
 

@@ -112,3 +112,32 @@ def test_a_signed_note_opens_only_with_its_key_and_body():
         chain.open_checkpoint(note, {"airlock-audit": Ed25519PrivateKey.generate().public_key()})
     with pytest.raises(chain.NoteError):
         chain.open_checkpoint(note, {"someone-else": key.public_key()})
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 2**53 - 1),
+    st.text(),
+    st.text(),
+    st.text(),
+    st.text(),
+    st.dictionaries(st.text(max_size=6), json_values, max_size=4),
+)
+def test_the_spliced_event_bytes_equal_the_canonical_body(seq, at, event_type, actor, target, data):
+    body = {
+        "seq": seq,
+        "at": at,
+        "type": event_type,
+        "actor": actor,
+        "target": target,
+        "data": data,
+    }
+    spliced = chain.event_canonical(
+        seq=seq,
+        at=at,
+        event_type=event_type,
+        actor=actor,
+        target=target,
+        data_bytes=chain.canonical(data),
+    )
+    assert spliced == chain.canonical(body) == rfc8785.dumps(body)
