@@ -99,12 +99,16 @@ def _locked_head() -> ChainHead:
     head = ChainHead.objects.select_for_update().filter(pk=1).first()
     if head is not None:
         return head
-    # An empty log (a new database, or a test database just flushed) starts at the
-    # genesis hash. A log with events but no head is broken: never start a fork.
-    if AuditEvent.objects.exists():
-        raise RuntimeError("the audit chain head is missing while events exist")
+    # No head row: a new database, or a test database just flushed (the migration
+    # makes one). Concurrent first appends meet on the primary key: one creates the
+    # row, the others wait for it and then queue on its lock.
     ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "chain_hash": chain.GENESIS.hex()})
-    return ChainHead.objects.select_for_update().get(pk=1)
+    head = ChainHead.objects.select_for_update().get(pk=1)
+    # Every append holds this lock, so under it "the head says empty" and "events
+    # exist" can only both be true if the head was lost: never start a fork.
+    if head.seq == 0 and AuditEvent.objects.exists():
+        raise RuntimeError("the audit chain head is missing while events exist")
+    return head
 
 
 class NoSigningKey(RuntimeError):

@@ -516,3 +516,14 @@ def test_audit_grants_prints_a_least_privilege_role():
     sql = out.getvalue()
     assert "REVOKE UPDATE, DELETE, TRUNCATE ON audit_auditevent, audit_checkpoint FROM app;" in sql
     assert "GRANT SELECT, INSERT ON audit_auditevent, audit_checkpoint TO app;" in sql
+
+
+@pytest.mark.django_db
+def test_a_lost_chain_head_never_starts_a_fork():
+    append(3)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_chainhead DISABLE TRIGGER USER")
+        cursor.execute("DELETE FROM audit_chainhead")
+    with pytest.raises(RuntimeError, match="head is missing while events exist"):
+        record("after.loss", "system", "x", {})
