@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from django.db.models import QuerySet
@@ -49,10 +50,12 @@ def latest_checkpoint_covering(seq: int) -> Checkpoint | None:
     return Checkpoint.objects.filter(tree_size__gte=seq).order_by("-tree_size").first()
 
 
-def leaf_hashes(up_to: int) -> list[bytes]:
+def leaf_hashes(*, up_to: int, after: int = 0) -> Iterator[bytes]:
+    """Leaf hashes of events ``after`` < seq <= ``up_to``, in sequence order."""
     rows = (
-        AuditEvent.objects.filter(seq__lte=up_to)
+        AuditEvent.objects.filter(seq__gt=after, seq__lte=up_to)
         .order_by("seq")
         .values_list("leaf_hash", flat=True)
     )
-    return [bytes.fromhex(leaf) for leaf in rows.iterator(chunk_size=10000)]
+    for leaf in rows.iterator(chunk_size=5000):
+        yield bytes.fromhex(leaf)

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from audit import keys
+from audit import keys, selectors
 from audit import verify as chain
 from audit.models import AuditEvent, ChainHead, Checkpoint
 
@@ -31,20 +31,6 @@ def actor_ref(actor: Any) -> str:
     if email:
         return f"user:{email}"
     raise TypeError(f"cannot name {actor!r} as an audit actor")
-
-
-def event_body(
-    *, seq: int, at: str, event_type: str, actor: str, target: str, data: dict[str, Any]
-) -> dict[str, Any]:
-    """What the leaf hash covers."""
-    return {
-        "seq": seq,
-        "at": at,
-        "type": event_type,
-        "actor": actor,
-        "target": target,
-        "data": data,
-    }
 
 
 def timestamp(moment: datetime) -> str:
@@ -130,13 +116,8 @@ def sign_checkpoint() -> Checkpoint | None:
         if last is not None and last.tree_size >= head.seq:
             return None
         frontier = chain.Frontier.from_json(last.frontier) if last else chain.Frontier()
-        leaves = (
-            AuditEvent.objects.filter(seq__gt=frontier.size, seq__lte=head.seq)
-            .order_by("seq")
-            .values_list("leaf_hash", flat=True)
-        )
-        for leaf in leaves.iterator(chunk_size=5000):
-            frontier.append(bytes.fromhex(leaf))
+        for leaf in selectors.leaf_hashes(up_to=head.seq, after=frontier.size):
+            frontier.append(leaf)
         if frontier.size != head.seq:
             raise RuntimeError(f"the log has {frontier.size} leaves but its head says {head.seq}")
         statement = chain.Checkpoint(

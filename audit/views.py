@@ -179,7 +179,7 @@ class AuditProof(APIView):
         checkpoint = selectors.latest_checkpoint_covering(seq)
         if checkpoint is None:
             raise NotFound("no checkpoint covers this event yet; try again after the next one")
-        leaves = selectors.leaf_hashes(checkpoint.tree_size)
+        leaves = list(selectors.leaf_hashes(up_to=checkpoint.tree_size))
         path = chain.inclusion_proof(seq - 1, leaves)
         return Response(
             {

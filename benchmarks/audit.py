@@ -42,7 +42,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from audit import verify as chain  # noqa: E402
 from audit.models import AuditEvent, ChainHead  # noqa: E402
-from audit.services import event_body, record, sign_checkpoint, timestamp  # noqa: E402
+from audit.services import record, sign_checkpoint, timestamp  # noqa: E402
 from audit.verification import EVENT_COLUMNS, verify_database  # noqa: E402
 
 DATA = {"action": "data.export", "resource": "postgres://warehouse/customers", "approvals": 2}
@@ -131,16 +131,15 @@ def load_events(count: int) -> None:
             for _ in range(count):
                 seq += 1
                 at = start + timedelta(milliseconds=seq)
-                data = {**DATA, "n": seq}
-                body = event_body(
+                data_bytes = chain.canonical({**DATA, "n": seq})
+                canonical = chain.event_canonical(
                     seq=seq,
                     at=timestamp(at),
                     event_type="bench.bulk",
                     actor="agent:bench",
                     target=f"action:{seq}",
-                    data=data,
+                    data_bytes=data_bytes,
                 )
-                canonical = chain.canonical(body)
                 leaf = chain.leaf_hash(canonical)
                 link = chain.chain_hash(previous, leaf)
                 copy.write_row(
@@ -150,7 +149,7 @@ def load_events(count: int) -> None:
                         "bench.bulk",
                         "agent:bench",
                         f"action:{seq}",
-                        chain.canonical(data).decode(),
+                        data_bytes.decode(),
                         canonical.decode(),
                         leaf.hex(),
                         previous.hex(),

@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 def chain_existing_events(apps, schema_editor):
     from audit import verify as chain
-    from audit.services import event_body, timestamp
+    from audit.services import timestamp
 
     AuditEvent = apps.get_model("audit", "AuditEvent")
     ChainHead = apps.get_model("audit", "ChainHead")
@@ -18,15 +18,14 @@ def chain_existing_events(apps, schema_editor):
     seq = 0
     for event in AuditEvent.objects.order_by("seq").iterator():
         seq += 1
-        body = event_body(
+        canonical = chain.event_canonical(
             seq=seq,
             at=timestamp(event.at),
             event_type=event.event_type,
             actor=event.actor,
             target=event.target,
-            data=event.data,
+            data_bytes=chain.canonical(event.data),
         )
-        canonical = chain.canonical(body)
         leaf = chain.leaf_hash(canonical)
         link = chain.chain_hash(previous, leaf)
         AuditEvent.objects.filter(seq=event.seq).update(
