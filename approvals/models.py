@@ -55,8 +55,10 @@ class Outcome(models.TextChoices):
 class ActionRequest(models.Model):
     """One privileged action an agent (or a person) asks to take.
 
-    ``payload`` is the copy reviewers may see; ``payload_sha256`` is the SHA-256 of
-    the RFC 8785 canonical form of the payload as filed, which a grant binds to.
+    ``payload`` is the masked copy reviewers may see (``None`` until screened, and for
+    a payload that could not be screened); ``payload_sha256`` is the SHA-256 of the
+    RFC 8785 canonical form of the payload as filed, which a grant binds to. The
+    original exists only in ``payload_sealed`` (see ``approvals.sealing``).
     The requester is exactly one of ``requester_agent`` and ``requester_user``;
     ``requester_owner`` is the agent's owner when it was filed, kept so that moving
     an agent to another owner cannot open a path to self-approval.
@@ -71,6 +73,16 @@ class ActionRequest(models.Model):
     payload = models.JSONField(null=True, blank=True)
     payload_sha256 = models.CharField(max_length=64)
     findings = models.JSONField(default=list, blank=True)
+    # Screening: when it ended, how many workers started it, and why it did not
+    # complete (then nothing was masked, the payload is withheld and the request held).
+    screened_at = models.DateTimeField(null=True, blank=True)
+    screening_attempts = models.PositiveSmallIntegerField(default=0)
+    screening_note = models.CharField(max_length=200, blank=True)
+    payload_sealed = models.BinaryField(null=True, blank=True, editable=False)
+    # Whether ``payload_sealed`` is kept for reveal (sealed with PAYLOAD_ENCRYPTION_KEY).
+    original_kept = models.BooleanField(default=False)
+    # Policy can forbid revealing the original (a rule's `reveal: false`).
+    reveal_allowed = models.BooleanField(default=True)
     justification = models.TextField(blank=True)
     on_behalf_of = models.EmailField(blank=True)
     callback_url = models.URLField(max_length=2048, blank=True)
@@ -113,6 +125,11 @@ class ActionRequest(models.Model):
             models.Index(fields=["status", "expires_at"]),
             models.Index(fields=["requester_agent", "-created_at"]),
             models.Index(fields=["-created_at"]),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(screened_at__isnull=True),
+                name="action_unscreened",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -140,6 +157,10 @@ class ActionRequest(models.Model):
     @property
     def audit_target(self) -> str:
         return f"action:{self.pk}"
+
+    @property
+    def screened(self) -> bool:
+        return self.screened_at is not None
 
     @property
     def is_open(self) -> bool:

@@ -24,7 +24,12 @@ _PREFETCH = ("reviews__reviewer", "reviewer_groups")
 
 
 def _base() -> QuerySet[ActionRequest]:
-    return ActionRequest.objects.select_related(*_RELATED).prefetch_related(*_PREFETCH)
+    # The sealed original never leaves the database except through an audited reveal.
+    return (
+        ActionRequest.objects.select_related(*_RELATED)
+        .prefetch_related(*_PREFETCH)
+        .defer("payload_sealed")
+    )
 
 
 def load_for_representation(action: ActionRequest) -> None:

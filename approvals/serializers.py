@@ -152,9 +152,14 @@ class ReviewSerializer(serializers.Serializer):
 
 
 class FindingSerializer(serializers.Serializer):
+    """Where something was found, what and how sure: never the value."""
+
     path = serializers.CharField()
     entity = serializers.CharField()
     score = serializers.FloatField()
+    start = serializers.IntegerField(required=False)
+    end = serializers.IntegerField(required=False)
+    key = serializers.BooleanField(required=False, help_text="found in an object key")
 
 
 class RequirementSerializer(serializers.Serializer):
@@ -195,6 +200,10 @@ class ActionSerializer(serializers.ModelSerializer):
             "on_behalf_of",
             "payload",
             "findings",
+            "screened_at",
+            "screening_note",
+            "original_kept",
+            "reveal_allowed",
             "policy",
             "approvals_required",
             "requirements",

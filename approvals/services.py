@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Agent, User
 from airlock.errors import InvalidInput, NotFound
-from approvals import duties, events
+from approvals import duties, events, sealing
 from approvals.exceptions import (
     AlreadyReported,
     IdempotencyConflict,
@@ -38,6 +38,7 @@ from approvals.validation import canonical_sha256
 from audit.services import record
 from policies import services as policy
 from policies.decisions import Decision, Effect, RequestFacts
+from sanitization.screening import needs_screening
 
 Principal = User | Agent
 
@@ -103,14 +104,24 @@ def submit(
     )
     decision = policy.decide(facts)
     now = timezone.now()
-    status = _STATUS_FOR_EFFECT[decision.effect]
+    unscreened = needs_screening(payload)
+    # Nobody sees a payload, and no decision that could depend on it is made, before
+    # a worker has screened it. Only a deny (findings never loosen one) or an allow
+    # that no data_classes rule could change is final at once: the fast path.
+    held = (
+        unscreened
+        and decision.effect != Effect.DENY
+        and (decision.depends_on_findings or decision.effect == Effect.REQUIRE_APPROVAL)
+    )
+    status = ActionStatus.SCREENING if held else _STATUS_FOR_EFFECT[decision.effect]
     action = ActionRequest(
         status=status,
         action=facts.action,
         resource=facts.resource,
         environment=facts.environment,
-        payload=payload,
+        payload=None if unscreened else payload,
         payload_sha256=payload_sha256,
+        screened_at=None if unscreened else now,
         justification=facts.justification,
         on_behalf_of=data.get("on_behalf_of", ""),
         callback_url=data.get("callback_url", ""),
@@ -121,19 +132,22 @@ def submit(
         idempotency_key=idempotency_key or None,
         request_fingerprint=fingerprint,
         created_at=now,
-        **_decision_fields(decision, now),
+        **(_screening_fields(decision) if held else _decision_fields(decision, now)),
     )
+    if unscreened:
+        action.payload_sealed = sealing.seal(payload, action.pk)
     try:
         with transaction.atomic():
             action.save(force_insert=True)
-            ActionReviewerGroup.objects.bulk_create(
-                ActionReviewerGroup(action=action, name=name) for name in decision.reviewers
-            )
+            if not held:
+                ActionReviewerGroup.objects.bulk_create(
+                    ActionReviewerGroup(action=action, name=name) for name in decision.reviewers
+                )
             created = _created_data(action)
             if decision.errors:
                 created["policy_errors"] = [rule for rule, _ in decision.errors]
             record("action.created", actor, action.audit_target, created)
-            if status != ActionStatus.PENDING:
+            if status in (ActionStatus.APPROVED, ActionStatus.DENIED):
                 record(
                     f"action.{status}",
                     "policy",
@@ -142,6 +156,8 @@ def submit(
                 )
             if status == ActionStatus.PENDING:
                 events.action_changed(action.pk, decision.reviewers, events.ACTION_CREATED)
+            if unscreened:
+                _enqueue_screening(action.pk)
     except IntegrityError:
         # Two retries with one key raced; the other one won. Answer as a replay.
         if idempotency_key:
@@ -152,9 +168,27 @@ def submit(
     return Submission(action, created=True)
 
 
+def _enqueue_screening(action_id: UUID) -> None:
+    from approvals.tasks import screen_action
+
+    # After commit, so the worker finds the row; a lost message is found by the sweep.
+    transaction.on_commit(lambda: screen_action.delay(str(action_id)), robust=True)
+
+
+def _screening_fields(decision: Decision) -> dict[str, Any]:
+    """A request waiting for screening: policy decides afresh once findings are known."""
+    return {
+        "policy_version": decision.version,
+        "policy_rules": [],
+        "policy_effect": "",
+        "reveal_allowed": decision.reveal,
+    }
+
+
 def _decision_fields(decision: Decision, now: datetime) -> dict[str, Any]:
     final = decision.effect != Effect.REQUIRE_APPROVAL
     return {
+        "reveal_allowed": decision.reveal,
         "policy_version": decision.version,
         "policy_rules": list(decision.rules),
         "policy_effect": decision.effect.value,

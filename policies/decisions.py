@@ -71,6 +71,8 @@ class Decision:
     depends_on_findings: bool = False
     # Rules whose `when` could not be evaluated, with the reason.
     errors: tuple[tuple[str, str], ...] = ()
+    # Whether an eligible reviewer may reveal the original payload (policy `reveal`).
+    reveal: bool = True
 
     @property
     def approvals(self) -> int:
@@ -92,6 +94,7 @@ class Decision:
             "require_justification": self.require_justification,
             "message": self.message,
             "depends_on_findings": self.depends_on_findings,
+            "reveal": self.reveal,
             "errors": [{"rule": rule, "reason": reason} for rule, reason in self.errors],
         }
 

@@ -33,6 +33,7 @@ BUILTIN_DEFAULT: dict[str, Any] = {
     "timeout": 3600,
     "require_justification": False,
     "message": "",
+    "reveal": True,
 }
 
 
@@ -195,7 +196,7 @@ class _Checker:
     def outcome(
         self, raw: dict[str, Any], path: list[str | int], *, inherit: dict[str, Any]
     ) -> dict[str, Any]:
-        """effect, approvals, reviewers, timeout, require_justification, message."""
+        """effect, approvals, reviewers, timeout, require_justification, message, reveal."""
         effect = raw.get("effect")
         if effect not in EFFECTS:
             self.fail([*path, "effect"], f"must be one of {', '.join(EFFECTS)}")
@@ -223,6 +224,10 @@ class _Checker:
         if not isinstance(justification, bool):
             self.fail([*path, "require_justification"], "true or false")
             justification = False
+        reveal = raw.get("reveal", True)
+        if not isinstance(reveal, bool):
+            self.fail([*path, "reveal"], "true or false")
+            reveal = False
         message = raw.get("message", "")
         if not isinstance(message, str) or len(message) > 500:
             self.fail([*path, "message"], "a string of at most 500 characters")
@@ -240,10 +245,21 @@ class _Checker:
             "timeout": timeout if effect == "require_approval" else None,
             "require_justification": justification,
             "message": message,
+            "reveal": reveal,
         }
 
 
-OUTCOME_KEYS = {"effect", "approvals", "reviewers", "timeout", "require_justification", "message"}
+OUTCOME_KEYS = {
+    "effect",
+    "approvals",
+    "reviewers",
+    "timeout",
+    "require_justification",
+    "message",
+    # false: nobody may reveal the original payload of a request this rule matches
+    # (on `default`: of any request).
+    "reveal",
+}
 MATCH_KEYS = {"action", "resource", "environment", "agent", "data_classes", "when"}
 
 

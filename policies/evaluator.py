@@ -158,6 +158,7 @@ def evaluate(
         depends_on_findings=depends_on_findings,
         errors=tuple(errors),
         require_justification=bool(justification_rules),
+        reveal=default.get("reveal", True) and all(r.get("reveal", True) for r in matched),
     )
     if effect == Effect.DENY:
         messages = [r["message"] for r in deciding if r["effect"] == Effect.DENY and r["message"]]

@@ -35,6 +35,7 @@ DecisionSchema = inline_serializer(
         "require_justification": serializers.BooleanField(),
         "message": serializers.CharField(),
         "depends_on_findings": serializers.BooleanField(),
+        "reveal": serializers.BooleanField(),
         "errors": serializers.ListField(child=serializers.DictField()),
     },
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import TestCase
 from rest_framework.test import APIClient
 
 from tests.factories import AgentIdentity, PersonIdentity, make_agent, make_person
@@ -19,7 +20,10 @@ class Api:
             self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 
     def post(self, path: str, body: Any = None, **extra: Any) -> Any:
-        return self.client.post(path, body, format="json", **extra)
+        # What a commit would set off (the screening task, broadcasts) runs as in
+        # production, after the request's transaction, before the next call.
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return self.client.post(path, body, format="json", **extra)
 
     def get(self, path: str, **params: Any) -> Any:
         return self.client.get(path, params)

@@ -28,6 +28,10 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 SERVESTATIC_USE_FINDERS = True
 SERVESTATIC_AUTOREFRESH = True
 
+# Celery tasks run in the test process (the worker tests start real workers of their
+# own), so screening really happens when a test commits a filing.
+CELERY_TASK_ALWAYS_EAGER = True
+
 # Hashing a password is deliberately slow; tests create many people.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

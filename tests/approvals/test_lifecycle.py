@@ -32,8 +32,14 @@ BODY = {
 def test_filing_returns_the_representation_of_api_md(agent_api):
     response = agent_api.file(BODY)
     assert response.status_code == 201
-    body = response.json()
+    filed = response.json()
+    # Answered before any worker has read the payload: nothing of it is shown yet.
+    assert filed["status"] == "screening"
+    assert filed["payload"] is None
+    assert filed["screened_at"] is None
+    body = agent_api.get(f"/api/v1/actions/{filed['id']}").json()
     assert body["status"] == "pending"
+    assert body["screened_at"] is not None
     assert body["requester"] == {"type": "agent", "id": "etl-bot", "owner": "owner@example.com"}
     assert body["on_behalf_of"] == "alice@example.com"
     assert body["payload"] == BODY["payload"]
@@ -49,9 +55,10 @@ def test_filing_returns_the_representation_of_api_md(agent_api):
     assert body["reviews"] == []
     assert body["decided_at"] is None
     assert body["grant"] is None
-    created = timezone.datetime.fromisoformat(body["created_at"])
+    # The hour runs from the decision, made once the payload was screened.
+    screened = timezone.datetime.fromisoformat(body["screened_at"])
     expires = timezone.datetime.fromisoformat(body["expires_at"])
-    assert expires - created == timedelta(hours=1)
+    assert timedelta(0) <= expires - screened - timedelta(hours=1) < timedelta(seconds=5)
     stored = ActionRequest.objects.get(pk=body["id"])
     assert stored.payload_sha256 == hashlib.sha256(rfc8785.dumps(BODY["payload"])).hexdigest()
 
@@ -87,7 +94,13 @@ def test_approval_is_audited_as_review_then_transition(agent_api, reviewer):
     types = list(
         AuditEvent.objects.filter(target=f"action:{action_id}").values_list("event_type", flat=True)
     )
-    assert types == ["action.created", "action.reviewed", "action.approved"]
+    assert types == [
+        "action.created",
+        "action.screened",
+        "action.pending",
+        "action.reviewed",
+        "action.approved",
+    ]
     approved = AuditEvent.objects.get(event_type="action.approved", target=f"action:{action_id}")
     assert approved.data["from"] == "pending"
     assert approved.actor == "user:carol@example.com"

@@ -128,6 +128,7 @@ def test_a_rule_inherits_approval_settings_from_the_default():
         "timeout": 7200,
         "require_justification": False,
         "message": "",
+        "reveal": True,
     }
 
 

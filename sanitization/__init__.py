@@ -1,0 +1,1 @@
+"""Payload screening: personal data and secrets found and masked (Presidio + secret rules)."""
