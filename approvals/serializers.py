@@ -117,6 +117,18 @@ class DenySerializer(RejectUnknownFields, serializers.Serializer):
     reason = StrictCharField(max_length=2000, multiline=True)
 
 
+class RevealSerializer(RejectUnknownFields, serializers.Serializer):
+    """Why the original is needed: kept in the audit log with who asked."""
+
+    reason = StrictCharField(max_length=2000, multiline=True)
+
+
+class RevealedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    payload = serializers.JSONField(help_text="the original payload, as filed")
+    payload_sha256 = serializers.CharField()
+
+
 class OutcomeSerializer(RejectUnknownFields, serializers.Serializer):
     result = serializers.ChoiceField(choices=Outcome.choices)
     detail = serializers.DictField(required=False)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("actions/<uuid:action_id>/deny", views.ActionDeny.as_view(), name="action-deny"),
     path("actions/<uuid:action_id>/cancel", views.ActionCancel.as_view(), name="action-cancel"),
     path("actions/<uuid:action_id>/outcome", views.ActionOutcome.as_view(), name="action-outcome"),
+    path("actions/<uuid:action_id>/reveal", views.ActionReveal.as_view(), name="action-reveal"),
 ]

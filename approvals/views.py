@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from airlock.errors import InvalidInput, NotFound
-from approvals import selectors, services
+from approvals import screening, selectors, services
 from approvals.longpoll import WaitSpec
 from approvals.models import ActionRequest, ActionStatus
 from approvals.serializers import (
@@ -23,6 +23,8 @@ from approvals.serializers import (
     CommentSerializer,
     DenySerializer,
     OutcomeSerializer,
+    RevealedSerializer,
+    RevealSerializer,
 )
 
 WAIT_PARAM = OpenApiParameter(
@@ -216,3 +218,21 @@ class ActionOutcome(APIView):
             detail=serializer.validated_data.get("detail"),
         )
         return _respond(request, action)
+
+
+class ActionReveal(APIView):
+    """The original payload, for an eligible reviewer, with a reason; audited."""
+
+    @extend_schema(request=RevealSerializer, responses={200: RevealedSerializer, **ERROR_RESPONSES})
+    def post(self, request: Request, action_id: UUID) -> Response:
+        action = _visible(request, action_id)
+        serializer = RevealSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        original = screening.reveal(
+            action_id=action.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=serializer.validated_data["reason"],
+        )
+        body = {"id": action.pk, "payload": original, "payload_sha256": action.payload_sha256}
+        # Never kept by a browser or a proxy.
+        return Response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
