@@ -177,7 +177,11 @@ def resume_stuck_screening(*, older_than: timedelta | None = None, batch: int = 
     died, or its message was lost). Returns how many were enqueued."""
     from approvals.tasks import screen_action
 
-    age = older_than or timedelta(seconds=settings.SCREENING["STUCK_AFTER_SECONDS"])
+    age = (
+        timedelta(seconds=settings.SCREENING["STUCK_AFTER_SECONDS"])
+        if older_than is None
+        else older_than
+    )
     stuck = list(
         ActionRequest.objects.filter(screened_at__isnull=True, created_at__lte=timezone.now() - age)
         .order_by("created_at")

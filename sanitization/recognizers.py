@@ -58,6 +58,29 @@ def is_secret_key(name: str) -> bool:
     return any(word in folded for word in SECRET_KEY_WORDS)
 
 
+# Keys whose string values are a person's name. A bare name with no sentence around it
+# is where the small NER model is weakest; the key says what the value is.
+PERSON_NAME_KEYS = frozenset(
+    {
+        "fullname",
+        "firstname",
+        "lastname",
+        "surname",
+        "givenname",
+        "familyname",
+        "middlename",
+        "customername",
+        "contactname",
+        "displayname",
+        "legalname",
+    }
+)
+
+
+def is_person_name_key(name: str) -> bool:
+    return name.lower().replace("-", "").replace("_", "") in PERSON_NAME_KEYS
+
+
 @dataclass(frozen=True)
 class Rule:
     """One expression for one entity. With a ``secret`` group, only that group is the

@@ -23,7 +23,7 @@ from django.conf import settings
 from presidio_analyzer import RecognizerResult
 
 from sanitization.engine import LANGUAGE, Engine, get_engine
-from sanitization.recognizers import is_secret_key
+from sanitization.recognizers import is_person_name_key, is_secret_key
 
 SECRET = "SECRET"  # noqa: S105 (an entity name)
 # The shortest text worth analyzing: nothing in two characters is personal or secret.
@@ -141,11 +141,12 @@ class _Masker:
                 while new_key in masked:  # two keys masked alike stay two members
                     new_key += "#"
                 child_path = member_path(path, new_key)
-                masked[new_key] = (
-                    self.secret(child, child_path)
-                    if is_secret_key(key)
-                    else self.value(child, child_path)
-                )
+                if is_secret_key(key):
+                    masked[new_key] = self.secret(child, child_path)
+                elif is_person_name_key(key) and isinstance(child, str) and child.strip():
+                    masked[new_key] = self.whole(child, child_path, "PERSON", 0.7)
+                else:
+                    masked[new_key] = self.value(child, child_path)
             return masked
         if isinstance(value, list):
             return [self.value(child, f"{path}[{index}]") for index, child in enumerate(value)]
@@ -154,6 +155,14 @@ class _Masker:
         if _long_integer(value) and self.results.get(str(value)):
             return self.text(str(value), path)
         return value
+
+    def whole(self, text: str, path: str, entity: str, score: float) -> str:
+        """A value that is one entity by what its key says it is."""
+        self.text(text, path)  # whatever else it holds is reported too
+        self.findings.append(
+            {"path": path, "entity": entity, "score": score, "start": 0, "end": len(text)}
+        )
+        return f"<{entity}>"
 
     def secret(self, value: Any, path: str) -> Any:
         """Everything under a secret-named key, masked without being read."""
