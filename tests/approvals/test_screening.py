@@ -46,7 +46,8 @@ def current(api: Api, action_id: str) -> dict:
 def test_findings_decide_a_request_that_depends_on_them(agent_api):
     apply_policy(PII_POLICY)
     filed = agent_api.file(body({"rows": [{"email": "lee.chan@example.com"}]})).json()
-    assert filed["status"] == "screening" and filed["payload"] is None
+    assert filed["status"] == "screening"
+    assert filed["payload"] is None
     shown = current(agent_api, filed["id"])
     assert shown["status"] == "pending"
     assert shown["policy"]["rules"] == ["exports-with-pii"]
@@ -94,7 +95,8 @@ def test_a_payload_over_its_budget_is_withheld_and_held_for_review(agent_api, se
 
 def test_a_deny_is_final_without_waiting_for_screening(agent_api):
     apply_policy(
-        "default: {effect: allow}\nrules:\n  - {name: no-exports, match: {action: data.*}, effect: deny}\n"
+        "default: {effect: allow}\n"
+        "rules:\n  - {name: no-exports, match: {action: data.*}, effect: deny}\n"
     )
     filed = agent_api.file(body({"to": "lee.chan@example.com"})).json()
     assert filed["status"] == "denied"
@@ -102,9 +104,8 @@ def test_a_deny_is_final_without_waiting_for_screening(agent_api):
 
 def _file_without_running_the_worker(actor, payload) -> ActionRequest:
     """A filing whose screening task never ran: its worker died, or the message was lost."""
-    with TestCase.captureOnCommitCallbacks(execute=False):
-        with transaction.atomic():
-            return services.submit(actor=actor, data=body(payload)).action
+    with TestCase.captureOnCommitCallbacks(execute=False), transaction.atomic():
+        return services.submit(actor=actor, data=body(payload)).action
 
 
 def test_the_sweep_screens_what_a_dead_worker_left(requester_agent):
@@ -116,7 +117,8 @@ def test_the_sweep_screens_what_a_dead_worker_left(requester_agent):
     assert screening_service.resume_stuck_screening(older_than=timedelta(hours=1)) == 0
     assert screening_service.resume_stuck_screening(older_than=timedelta(0)) == 1
     stored = ActionRequest.objects.get(pk=action.pk)
-    assert stored.status == "pending" and stored.payload == {"to": "<EMAIL_ADDRESS>"}
+    assert stored.status == "pending"
+    assert stored.payload == {"to": "<EMAIL_ADDRESS>"}
     assert stored.screening_attempts == 2
     assert stored.payload_sealed is None  # no reveal key: the original is gone
 
@@ -129,7 +131,8 @@ def test_after_too_many_dead_workers_it_is_held_unscreened(requester_agent, sett
     )
     screening_service.complete_screening(action_id=action.pk)
     stored = ActionRequest.objects.get(pk=action.pk)
-    assert stored.status == "pending" and stored.payload is None
+    assert stored.status == "pending"
+    assert stored.payload is None
     assert "did not finish in 3 attempts" in stored.screening_note
 
 

@@ -39,7 +39,8 @@ def test_a_nested_payload_keeps_its_shape():
     assert masked["rows"][0]["email"] == "<EMAIL_ADDRESS>"
     assert masked["rows"][1]["email"] == "<EMAIL_ADDRESS>"
     assert masked["rows"][1]["tags"] == ["vip", "ünïcødé ✓"]
-    assert masked["rows"][0]["score"] == 0.5 and masked["rows"][0]["note"] is None
+    assert masked["rows"][0]["score"] == 0.5
+    assert masked["rows"][0]["note"] is None
     assert masked["rows"][1]["ok"] is True
     assert masked["matrix"] == [[1, 2], [3, [4, None]]]
     assert masked["owner"]["name"] == "<PERSON>"
@@ -90,14 +91,17 @@ def test_paths_quote_keys_that_are_not_identifiers():
 
 def test_over_the_text_limit_nothing_is_masked_and_it_says_why():
     result = screen({"blob": "x" * 5000}, max_chars=1000)
-    assert not result.complete and result.masked is None and result.findings == []
+    assert not result.complete
+    assert result.masked is None
+    assert result.findings == []
     assert "over 1000" in result.reason
 
 
 def test_past_the_time_budget_screening_stops():
     payload = {f"k{i}": f"a different sentence about Paris number {i}" for i in range(200)}
     result = screen(payload, budget_seconds=0)
-    assert not result.complete and result.masked is None
+    assert not result.complete
+    assert result.masked is None
     assert "within 0 seconds" in result.reason
 
 
@@ -141,7 +145,8 @@ def test_a_missing_model_is_a_clear_startup_error_not_a_download(settings, no_ou
 
     settings.SCREENING = {**settings.SCREENING, "NLP_MODEL": "en_core_web_lg"}
     errors = screening_model_installed(None)
-    assert errors and "never downloads" in errors[0].msg
+    assert errors
+    assert "never downloads" in errors[0].msg
     with pytest.raises(ImproperlyConfigured, match="not an installed spaCy pipeline"):
         engine_module.build_engine()
     assert no_outside_network == []
