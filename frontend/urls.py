@@ -36,6 +36,7 @@ urlpatterns = [
         name="policy-page-reject",
     ),
     path("actions/<uuid:action_id>/", views.action_detail, name="action-page"),
+    path("actions/<uuid:action_id>/reveal", views.reveal, name="action-page-reveal"),
     path(
         "actions/<uuid:action_id>/approve",
         views.decide,

@@ -4,6 +4,7 @@ the approvals selectors and services, the same gate as the API."""
 from __future__ import annotations
 
 import json
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -18,12 +19,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Agent
 from airlock.errors import DomainError
-from approvals import duties, selectors, services
+from approvals import duties, screening, selectors, services
 from approvals.models import ActionStatus, Verdict
 from audit import selectors as audit_selectors
 from audit.selectors import events_for_target
 
 PAGE_SIZE = 50
+_NOTHING = object()  # "nothing revealed" (None is a payload that can be revealed)
 
 
 class SignIn(auth_views.LoginView):
@@ -55,18 +57,49 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def action_detail(request: HttpRequest, action_id: UUID) -> HttpResponse:
+    return _action_page(request, action_id)
+
+
+def _action_page(request: HttpRequest, action_id: UUID, revealed: Any = _NOTHING) -> HttpResponse:
     action = selectors.visible_action(request.user, action_id)  # type: ignore[arg-type]
     if action is None:
         raise Http404("no such action request")
+    user = request.user
     context = {
         "action": action,
         "payload": json.dumps(action.payload, indent=2, ensure_ascii=False, sort_keys=True),
         "progress": action.progress(action.reviews.all()),
         "timeline": events_for_target(action.audit_target)[:200],
-        "approve_refusal": duties.refusal(action, request.user, Verdict.APPROVE),  # type: ignore[arg-type]
-        "deny_refusal": duties.refusal(action, request.user, Verdict.DENY),  # type: ignore[arg-type]
+        "approve_refusal": duties.refusal(action, user, Verdict.APPROVE),  # type: ignore[arg-type]
+        "deny_refusal": duties.refusal(action, user, Verdict.DENY),  # type: ignore[arg-type]
+        # Offered to whom the service would let reveal; it checks again, and audits.
+        "can_reveal": action.original_kept
+        and action.reveal_allowed
+        and not duties.is_requester(action, user)  # type: ignore[arg-type]
+        and bool(user.group_names() & duties.reviewer_group_names(action)),  # type: ignore[union-attr]
     }
-    return render(request, "frontend/action.html", context)
+    if revealed is not _NOTHING:
+        context["revealed"] = json.dumps(revealed, indent=2, ensure_ascii=False, sort_keys=True)
+    response = render(request, "frontend/action.html", context)
+    if revealed is not _NOTHING:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def reveal(request: HttpRequest, action_id: UUID) -> HttpResponse:
+    """Show the original payload once, in this response only: audited, with the reason."""
+    try:
+        original = screening.reveal(
+            action_id=action_id,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=request.POST.get("reason", "")[:2000],
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("action-page", action_id=action_id)
+    return _action_page(request, action_id, revealed=original)
 
 
 @login_required

@@ -183,3 +183,52 @@ def test_lists_are_paginated(client, agent_api, agent_owner):
     assert b"Page 1 of 2" in first
     assert b"r://54" in first
     assert b"r://0<" in client.get("/mine/", {"page": 2}).content
+
+
+# --- masked payloads and reveal -------------------------------------------------------
+
+REVEAL_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+PII = {"action": "data.export", "resource": "db://crm", "payload": {"to": "lee.chan@example.com"}}
+
+
+def test_the_request_page_shows_the_masked_payload_and_asks_a_reason_to_reveal(
+    client, agent_api, reviewer, settings
+):
+    settings.PAYLOAD_ENCRYPTION_KEY = REVEAL_KEY
+    action_id = agent_api.file(PII).json()["id"]
+    client.force_login(reviewer.user)
+    page = client.get(f"/actions/{action_id}/").content.decode()
+    assert "&lt;EMAIL_ADDRESS&gt;" in page
+    assert "lee.chan" not in page
+    assert 'id="reveal-reason"' in page
+    assert "required" in page
+
+    refused = client.post(f"/actions/{action_id}/reveal", {"reason": ""}, follow=True)
+    assert "lee.chan" not in refused.content.decode()
+    assert "a reason is required" in refused.content.decode()
+
+    shown = client.post(f"/actions/{action_id}/reveal", {"reason": "verify the recipient"})
+    assert shown.status_code == 200
+    assert shown["Cache-Control"] == "no-store"
+    assert "lee.chan@example.com" in shown.content.decode()
+    # Shown once: the page itself still shows only the masked copy.
+    assert "lee.chan" not in client.get(f"/actions/{action_id}/").content.decode()
+
+
+def test_the_owner_is_not_offered_reveal_and_cannot_force_it(
+    client, agent_api, agent_owner, settings
+):
+    settings.PAYLOAD_ENCRYPTION_KEY = REVEAL_KEY
+    action_id = agent_api.file(PII).json()["id"]
+    client.force_login(agent_owner.user)
+    assert 'id="reveal-form"' not in client.get(f"/actions/{action_id}/").content.decode()
+    forced = client.post(f"/actions/{action_id}/reveal", {"reason": "mine"}, follow=True)
+    assert "lee.chan" not in forced.content.decode()
+
+
+def test_without_a_key_the_page_says_the_original_is_not_kept(client, agent_api, reviewer):
+    action_id = agent_api.file(PII).json()["id"]
+    client.force_login(reviewer.user)
+    page = client.get(f"/actions/{action_id}/").content.decode()
+    assert "The original is not kept" in page
+    assert 'id="reveal-form"' not in page
