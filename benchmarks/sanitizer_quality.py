@@ -45,6 +45,7 @@ logging.disable(logging.WARNING)
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry  # noqa: E402
 from presidio_analyzer.nlp_engine import NerModelConfiguration  # noqa: E402
+from secrets_corpus import GENERATORS, samples  # noqa: E402
 
 from sanitization.engine import (  # noqa: E402
     LANGUAGE,
@@ -52,7 +53,6 @@ from sanitization.engine import (  # noqa: E402
     _pin_tldextract,
     build_engine,
 )
-from secrets_corpus import GENERATORS, samples  # noqa: E402
 
 SECRET_TYPES = set(GENERATORS) | {
     "AWS_SECRET_KEY",

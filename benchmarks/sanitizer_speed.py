@@ -175,7 +175,8 @@ def main() -> None:
     end = rss_mib()
 
     print(
-        f"{len(payloads)} payloads, {total_mb:.2f} MB of JSON (median {statistics.median(sizes) / 1024:.1f} KiB,"
+        f"{len(payloads)} payloads, {total_mb:.2f} MB of JSON"
+        f" (median {statistics.median(sizes) / 1024:.1f} KiB,"
         f" max {max(sizes) / 1024:.1f} KiB), model {engine.model_name}"
     )
     for name, seconds, lat, found in (

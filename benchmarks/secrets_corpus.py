@@ -23,10 +23,18 @@ def _luhn_complete(rng: random.Random, prefix: str, length: int = 16) -> str:
     body = prefix + _rand(rng, string.digits, length - len(prefix) - 1)
     for check in string.digits:
         digits = [int(c) for c in body + check][::-1]
-        total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits))
+        doubled = [
+            d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits)
+        ]
+        total = sum(doubled)
         if total % 10 == 0:
             return body + check
     raise AssertionError("unreachable")
+
+
+def _uuid(rng: random.Random) -> str:
+    hexdigits = "0123456789abcdef"
+    return "-".join(_rand(rng, hexdigits, n) for n in (8, 4, 4, 4, 12))
 
 
 def _jwt(rng: random.Random) -> str:
@@ -70,7 +78,7 @@ TEMPLATES = [
 NEGATIVES = [
     lambda r: f"deployed commit {_rand(r, '0123456789abcdef', 40)} to production",
     lambda r: f"checksum sha256:{_rand(r, '0123456789abcdef', 64)}",
-    lambda r: f"request {_rand(r, '0123456789abcdef', 8)}-{_rand(r, '0123456789abcdef', 4)}-4{_rand(r, '0123456789abcdef', 3)}-a{_rand(r, '0123456789abcdef', 3)}-{_rand(r, '0123456789abcdef', 12)} finished",
+    lambda r: f"request {_uuid(r)} finished",
     lambda r: "path /var/lib/postgresql/15/main/pg_wal/archive_status",
     lambda r: f"restart deployment api-gateway-{r.randint(1, 99)} in namespace payments-prod",
     lambda r: f"rows exported: {r.randint(1000, 999999)}, bucket s3://analytics-exports/2026/11/",
@@ -94,7 +102,8 @@ def samples(n: int, seed: int = 7) -> list[tuple[str, list[tuple[str, int, int]]
         elif roll == 6:
             password = _rand(rng, ALNUM + "!#%", rng.randint(10, 18))
             user = rng.choice(["etl", "app", "admin", "reporting"])
-            text = f"connect to postgres://{user}:{password}@db{rng.randint(1, 9)}.internal:5432/crm"
+            host = f"db{rng.randint(1, 9)}.internal:5432"
+            text = f"connect to postgres://{user}:{password}@{host}/crm"
             start = text.index(password)
             out.append((text, [("CONNECTION_PASSWORD", start, start + len(password))]))
         elif roll == 7:
