@@ -28,7 +28,7 @@ from airlock.errors import InvalidInput, NotFound
 from approvals import duties, events, sealing
 from approvals.exceptions import NotAReviewer, OriginalNotKept, RevealForbidden
 from approvals.models import ActionRequest, ActionReviewerGroup, ActionStatus
-from approvals.services import _decision_fields, _lock, _transition
+from approvals.services import _STATUS_FOR_EFFECT, _decision_fields, _lock, _transition
 from audit.services import record
 from policies import services as policy
 from policies.decisions import BUILTIN_DEFAULT, Decision, Effect, RequestFacts
@@ -36,11 +36,6 @@ from sanitization.screening import Screening, screen
 
 logger = logging.getLogger(__name__)
 
-_STATUS_FOR_EFFECT = {
-    Effect.ALLOW: ActionStatus.APPROVED,
-    Effect.DENY: ActionStatus.DENIED,
-    Effect.REQUIRE_APPROVAL: ActionStatus.PENDING,
-}
 HOLD_RULE = "screening-incomplete"
 
 
