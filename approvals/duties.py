@@ -14,6 +14,8 @@ from approvals.exceptions import (
     AlreadyReviewed,
     NotAReviewer,
     NotPending,
+    OriginalNotKept,
+    RevealForbidden,
     ReviewRefused,
     SelfApproval,
 )
@@ -65,3 +67,17 @@ def refusal(action: ActionRequest, principal: User | Agent, verdict: str) -> Rev
 
 def can_review(action: ActionRequest, principal: User | Agent, verdict: str) -> bool:
     return refusal(action, principal, verdict) is None
+
+
+def reveal_refusal(action: ActionRequest, principal: User | Agent) -> Exception | None:
+    """Why ``principal`` may not see ``action``'s original payload, or None. The API's
+    reveal and the console's reveal button both ask here."""
+    if isinstance(principal, Agent) or is_requester(action, principal):
+        return NotAReviewer("only a reviewer who is not the requester may reveal")
+    if not principal.group_names() & reviewer_group_names(action):
+        return NotAReviewer()
+    if not action.reveal_allowed:
+        return RevealForbidden()
+    if not action.original_kept:
+        return OriginalNotKept()
+    return None

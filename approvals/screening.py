@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.models import Agent, User
 from airlock.errors import InvalidInput, NotFound
 from approvals import duties, events, sealing
-from approvals.exceptions import NotAReviewer, OriginalNotKept, RevealForbidden
+from approvals.exceptions import OriginalNotKept
 from approvals.models import ActionRequest, ActionReviewerGroup, ActionStatus
 from approvals.services import _STATUS_FOR_EFFECT, _decision_fields, _lock, _transition
 from audit.services import record
@@ -82,9 +82,9 @@ def _finish(action_id: UUID, result: Screening, original: Any, attempt: int) -> 
         action = _lock(action_id)
         if action.screened_at is not None:
             return action  # another worker finished first
-        keep = result.complete and sealing.sealed_for_reveal(action.payload_sealed)
-        if not result.complete and sealing.sealed_for_reveal(action.payload_sealed):
-            keep = True  # withheld from view: the audited reveal is the way to read it
+        # Kept under a reveal key whether or not screening completed: a withheld
+        # payload is then still readable, through the audited reveal.
+        keep = sealing.sealed_for_reveal(action.payload_sealed)
         changes: dict[str, Any] = {
             "payload": result.masked,
             "findings": result.findings,
@@ -205,15 +205,8 @@ def reveal(*, action_id: UUID, actor: User | Agent, reason: str) -> Any:
         )
         if action is None:
             raise NotFound("no such action request")
-        if isinstance(actor, Agent) or duties.is_requester(action, actor):
-            refusal = NotAReviewer("only a reviewer who is not the requester may reveal")
-        elif not actor.group_names() & duties.reviewer_group_names(action):
-            refusal = NotAReviewer()
-        elif not action.reveal_allowed:
-            refusal = RevealForbidden()
-        elif not sealing.sealed_for_reveal(action.payload_sealed) or action.screened_at is None:
-            refusal = OriginalNotKept()
-        else:
+        refusal = duties.reveal_refusal(action, actor)
+        if refusal is None:
             try:
                 original = sealing.unseal(action.payload_sealed, action.pk)  # type: ignore[arg-type]
             except sealing.SealError as exc:

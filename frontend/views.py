@@ -73,10 +73,7 @@ def _action_page(request: HttpRequest, action_id: UUID, revealed: Any = _NOTHING
         "approve_refusal": duties.refusal(action, user, Verdict.APPROVE),  # type: ignore[arg-type]
         "deny_refusal": duties.refusal(action, user, Verdict.DENY),  # type: ignore[arg-type]
         # Offered to whom the service would let reveal; it checks again, and audits.
-        "can_reveal": action.original_kept
-        and action.reveal_allowed
-        and not duties.is_requester(action, user)  # type: ignore[arg-type]
-        and bool(user.group_names() & duties.reviewer_group_names(action)),  # type: ignore[union-attr]
+        "can_reveal": duties.reveal_refusal(action, user) is None,  # type: ignore[arg-type]
     }
     if revealed is not _NOTHING:
         context["revealed"] = json.dumps(revealed, indent=2, ensure_ascii=False, sort_keys=True)
