@@ -50,9 +50,13 @@ SECRET_KEY_WORDS = (
 _NOT_SECRET_KEY = re.compile(r"^(max|num|total|prompt|completion)?tokens?(count|limit|used)?$")
 
 
+def _fold(name: str) -> str:
+    return name.lower().replace("-", "").replace("_", "")
+
+
 def is_secret_key(name: str) -> bool:
     """Whether a JSON key names a secret: ``db_password``, ``X-Api-Key``, ``githubToken``."""
-    folded = name.lower().replace("-", "").replace("_", "")
+    folded = _fold(name)
     if _NOT_SECRET_KEY.match(folded) and folded != "token":
         return False
     return any(word in folded for word in SECRET_KEY_WORDS)
@@ -78,7 +82,7 @@ PERSON_NAME_KEYS = frozenset(
 
 
 def is_person_name_key(name: str) -> bool:
-    return name.lower().replace("-", "").replace("_", "") in PERSON_NAME_KEYS
+    return _fold(name) in PERSON_NAME_KEYS
 
 
 @dataclass(frozen=True)

@@ -86,22 +86,9 @@ def _texts(value: Any) -> Iterator[str]:
 
 
 def needs_screening(payload: Any) -> bool:
-    """Whether ``payload`` holds anything screening could find or must mask."""
-    stack = [payload]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if any(is_secret_key(key) or len(key) >= MIN_TEXT for key in item):
-                return True
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, str):
-            if len(item) >= MIN_TEXT:
-                return True
-        elif _long_integer(item):
-            return True
-    return False
+    """Whether ``payload`` holds anything screening could find or must mask. (A
+    secret-named key is itself a text long enough to count.)"""
+    return any(len(text) >= MIN_TEXT for text in _texts(payload))
 
 
 class _Masker:
@@ -205,11 +192,6 @@ def screen(
     results: dict[str, list[RecognizerResult]] = {}
     batch = config["BATCH_SIZE"]
     for offset in range(0, len(unique), batch):
-        if time.monotonic() - started > budget_seconds:
-            stats["seconds"] = round(time.monotonic() - started, 3)
-            return Screening(
-                None, [], False, f"not screened within {budget_seconds} seconds", stats
-            )
         chunk = unique[offset : offset + batch]
         analyzed = engine.batch.analyze_iterator(
             chunk,
@@ -221,9 +203,12 @@ def screen(
         for text, found in zip(chunk, analyzed, strict=True):
             if found:
                 results[text] = found
-    if time.monotonic() - started > budget_seconds:
-        stats["seconds"] = round(time.monotonic() - started, 3)
-        return Screening(None, [], False, f"not screened within {budget_seconds} seconds", stats)
+        # Checked after each batch: past the budget, no further batch starts.
+        if time.monotonic() - started > budget_seconds:
+            stats["seconds"] = round(time.monotonic() - started, 3)
+            return Screening(
+                None, [], False, f"not screened within {budget_seconds} seconds", stats
+            )
 
     masker = _Masker(engine, results)
     masked = masker.value(payload, "$")
