@@ -11,7 +11,8 @@ Airlock imports this module for the same checks (``manage.py audit_verify``), so
 auditor's verifier and the server's are one piece of code.
 
 - Canonical bytes: RFC 8785 (JCS) for JSON without floats: keys sorted by UTF-16
-  code units, no insignificant whitespace, UTF-8, minimal escaping.
+  code units, no insignificant whitespace, UTF-8, minimal escaping (written by
+  ``airlock/canonical.py``; the verifier hashes the bytes as stored).
 - Leaf hash: RFC 6962, SHA-256(0x00 || canonical bytes).
 - Chain hash: SHA-256(previous chain hash || leaf hash), from 32 zero bytes.
 - Merkle tree hash: RFC 6962 (MTH), with inclusion proofs (PATH) and their check.
@@ -39,38 +40,10 @@ GENESIS = bytes(32)
 ED25519_ALG = 0x01
 
 
-# --- canonical JSON -------------------------------------------------------------------
-
-
-def canonical(value: Any) -> bytes:
-    """RFC 8785 bytes of ``value``. Floats are refused: their JCS form depends on an
-    ES6 number printer, and nothing in the audit log needs one."""
-    return _encode(value).encode("utf-8")
-
-
-def _encode(value: Any) -> str:
-    if value is None or value is True or value is False:
-        return json.dumps(value)
-    if isinstance(value, int):
-        if abs(value) > 2**53 - 1:
-            raise ValueError("integers in audit events must be within +/-2**53")
-        return str(value)
-    if isinstance(value, float):
-        raise ValueError("audit events hold no floats")
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(_encode(item) for item in value) + "]"
-    if isinstance(value, dict):
-        if not all(isinstance(key, str) for key in value):
-            raise ValueError("audit event keys must be strings")
-        keys = sorted(value, key=lambda key: key.encode("utf-16-be"))
-        return (
-            "{"
-            + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{_encode(value[k])}" for k in keys)
-            + "}"
-        )
-    raise ValueError(f"cannot put {type(value).__name__} in an audit event")
+# --- canonical bytes ------------------------------------------------------------------
+# An event's ``data`` is encoded by Airlock (``airlock/canonical.py``, RFC 8785); the
+# verifier never re-encodes JSON: it hashes the stored bytes and checks that they name
+# the sequence number they are stored under.
 
 
 def event_canonical(

@@ -9,6 +9,7 @@ from django.db import migrations, models
 
 
 def chain_existing_events(apps, schema_editor):
+    from airlock.canonical import strict_bytes
     from audit import verify as chain
     from audit.services import timestamp
 
@@ -24,7 +25,7 @@ def chain_existing_events(apps, schema_editor):
             event_type=event.event_type,
             actor=event.actor,
             target=event.target,
-            data_bytes=chain.canonical(event.data),
+            data_bytes=strict_bytes(event.data),
         )
         leaf = chain.leaf_hash(canonical)
         link = chain.chain_hash(previous, leaf)
