@@ -18,6 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import render
 
+from audit import catalogue as events
 from audit.services import record
 
 
@@ -53,7 +54,7 @@ class OIDCAdapter(DefaultSocialAccountAdapter):
             reason = "this e-mail domain may not sign in to Airlock"
         if reason is not None:
             record(
-                "auth.oidc_refused",
+                events.AUTH_OIDC_REFUSED,
                 f"oidc:{sociallogin.account.uid}",
                 "auth:oidc",
                 {"reason": reason, "email_domain": email.rpartition("@")[2]},
@@ -90,4 +91,4 @@ def record_sign_up(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) 
     an operator."""
     sociallogin = kwargs.get("sociallogin")
     actor = f"oidc:{sociallogin.account.uid}" if sociallogin is not None else "system"
-    record("user.created", actor, f"user:{user.email}", {"created": True, "via": "oidc"})
+    record(events.USER_CREATED, actor, f"user:{user.email}", {"created": True, "via": "oidc"})

@@ -7,14 +7,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from accounts.models import ADMINS_GROUP, AUDITORS_GROUP
 from audit.models import AuditEvent, Checkpoint
-
-
-def can_read_audit(principal: object) -> bool:
-    if getattr(principal, "is_agent", True):
-        return False
-    return bool(principal.group_names() & {ADMINS_GROUP, AUDITORS_GROUP})  # type: ignore[attr-defined]
 
 
 def events(

@@ -14,7 +14,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from audit import keys, selectors
+from airlock.canonical import strict_bytes
+from audit import catalogue, keys, selectors
 from audit import verify as chain
 from audit.models import AuditEvent, ChainHead, Checkpoint
 
@@ -40,11 +41,12 @@ def timestamp(moment: datetime) -> str:
 def record(
     event_type: str, actor: Any, target: str, data: dict[str, Any] | None = None
 ) -> AuditEvent:
+    catalogue.get(event_type)  # an undeclared type is a bug: refuse it before writing
     data = data or {}
     actor_name = actor_ref(actor)
     # Encoded before taking the lock: what the log cannot hold (floats, huge integers)
     # is refused without poisoning the caller's transaction.
-    data_bytes = chain.canonical(data)
+    data_bytes = strict_bytes(data)  # NotCanonical is a ValueError
     # Joins the caller's transaction (no savepoint) or opens one of its own.
     with transaction.atomic(savepoint=False):
         head = _locked_head()

@@ -2,6 +2,7 @@ import logging
 
 from celery import shared_task
 
+from audit import catalogue
 from audit.services import NoSigningKey, record, sign_checkpoint
 from audit.verification import verify_database
 
@@ -29,7 +30,7 @@ def verify_log_task() -> bool:
             "; ".join(result.problems[:5]),
         )
         record(
-            "audit.verification_failed",
+            catalogue.AUDIT_VERIFICATION_FAILED,
             "system",
             "audit:log",
             {"first_bad_seq": result.first_bad_seq, "problems": result.problems[:20]},

@@ -40,11 +40,14 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from airlock.canonical import strict_bytes  # noqa: E402
+from audit import catalogue  # noqa: E402
 from audit import verify as chain  # noqa: E402
 from audit.models import AuditEvent, ChainHead  # noqa: E402
 from audit.services import record, sign_checkpoint, timestamp  # noqa: E402
 from audit.verification import EVENT_COLUMNS, verify_database  # noqa: E402
 
+catalogue.declare("bench.event", "written by the audit benchmark", "CC4.1")
 DATA = {"action": "data.export", "resource": "postgres://warehouse/customers", "approvals": 2}
 
 
@@ -131,7 +134,7 @@ def load_events(count: int) -> None:
             for _ in range(count):
                 seq += 1
                 at = start + timedelta(milliseconds=seq)
-                data_bytes = chain.canonical({**DATA, "n": seq})
+                data_bytes = strict_bytes({**DATA, "n": seq})
                 canonical = chain.event_canonical(
                     seq=seq,
                     at=timestamp(at),

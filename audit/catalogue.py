@@ -1,0 +1,158 @@
+"""Every audit event type, declared once: its name, what it means, and the SOC 2
+Trust Services Criteria it evidences. ``audit.services.record`` refuses a type that
+is not declared here, so the log never holds a type nobody can explain, and an
+evidence report maps each event to a control from this table alone.
+
+Callers name the constants (``catalogue.ACTION_APPROVED``), never a literal. The
+criteria follow the analysis in the project's SOC 2 reference: CC6.1 logical access
+is enforced, CC6.2 credentials are registered and removed, CC6.3 least privilege and
+segregation of duties, CC7.2 anomalies are detected, CC8.1 changes are authorised
+before they are made, CC4.1 the controls themselves are monitored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    description: str
+    criteria: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+CATALOGUE: dict[str, EventType] = {}
+
+
+class UndeclaredEventType(ValueError):
+    """``record`` was asked to write a type missing from the catalogue."""
+
+
+def declare(name: str, description: str, *criteria: str) -> str:
+    if name in CATALOGUE:
+        raise ValueError(f"audit event type {name!r} is declared twice")
+    CATALOGUE[name] = EventType(name, description, criteria)
+    return name
+
+
+def get(name: str) -> EventType:
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise UndeclaredEventType(f"audit event type {name!r} is not declared") from None
+
+
+def names() -> list[str]:
+    return sorted(CATALOGUE)
+
+
+# --- action requests ------------------------------------------------------------------
+
+ACTION_CREATED = declare(
+    "action.created", "An agent or a person filed a privileged action.", "CC8.1", "CC6.1"
+)
+ACTION_SCREENED = declare(
+    "action.screened",
+    "A worker screened the payload for personal data and secrets (counts, never values).",
+    "CC6.1",
+)
+ACTION_PENDING = declare(
+    "action.pending", "Policy held the request for human approval.", "CC8.1", "CC6.3"
+)
+ACTION_APPROVED = declare(
+    "action.approved",
+    "The request was approved: by policy (self-service) or by its quorum of reviewers.",
+    "CC8.1",
+    "CC6.1",
+)
+ACTION_DENIED = declare(
+    "action.denied", "The request was denied: by policy or by a reviewer.", "CC8.1", "CC7.2"
+)
+ACTION_EXPIRED = declare(
+    "action.expired", "Nobody decided the request before its deadline.", "CC8.1", "CC7.2"
+)
+ACTION_CANCELLED = declare(
+    "action.cancelled", "The requester withdrew the request before a decision.", "CC8.1"
+)
+ACTION_REVIEWED = declare(
+    "action.reviewed",
+    "A reviewer who is not the requester approved or denied, with the requirements it counted for.",
+    "CC8.1",
+    "CC6.3",
+)
+ACTION_REVIEW_REFUSED = declare(
+    "action.review_refused",
+    "A review was refused: self-approval, not a reviewer, twice, or no longer pending.",
+    "CC6.3",
+    "CC7.2",
+)
+ACTION_CANCEL_REFUSED = declare(
+    "action.cancel_refused",
+    "A cancellation by someone other than the requester, or too late.",
+    "CC7.2",
+)
+ACTION_OUTCOME_REPORTED = declare(
+    "action.outcome_reported",
+    "The requester reported what happened after acting on an approval (a digest of the detail).",
+    "CC8.1",
+)
+ACTION_REVEALED = declare(
+    "action.revealed",
+    "An eligible reviewer revealed the original payload, with a reason.",
+    "CC6.1",
+    "CC6.3",
+)
+ACTION_REVEAL_REFUSED = declare(
+    "action.reveal_refused", "A reveal of an original payload was refused.", "CC6.1", "CC7.2"
+)
+
+# --- policies -------------------------------------------------------------------------
+
+POLICY_PROPOSED = declare("policy.proposed", "An admin proposed a new policy version.", "CC8.1")
+POLICY_ACTIVATED = declare(
+    "policy.activated",
+    "A policy version became active (approved by a second admin, or single-admin mode).",
+    "CC8.1",
+    "CC6.3",
+)
+POLICY_SUPERSEDED = declare("policy.superseded", "A policy version stopped being active.", "CC8.1")
+POLICY_REJECTED = declare("policy.rejected", "A proposed policy version was rejected.", "CC8.1")
+POLICY_APPROVAL_REFUSED = declare(
+    "policy.approval_refused",
+    "An approval of a policy version was refused (its author, or not an admin).",
+    "CC6.3",
+    "CC7.2",
+)
+
+# --- people, agents, credentials ------------------------------------------------------
+
+USER_CREATED = declare("user.created", "A person was registered.", "CC6.2")
+USER_UPDATED = declare(
+    "user.updated", "A person's details or groups (roles) changed.", "CC6.2", "CC6.3"
+)
+AGENT_CREATED = declare(
+    "agent.created", "An agent was registered with an owner and a token.", "CC6.2"
+)
+AGENT_TOKEN_ROTATED = declare("agent.token_rotated", "An agent's token was replaced.", "CC6.2")
+AGENT_REVOKED = declare("agent.revoked", "An agent's token was revoked.", "CC6.2")
+TOKEN_CREATED = declare("token.created", "A person created a personal API token.", "CC6.2")
+TOKEN_REVOKED = declare("token.revoked", "A personal API token was revoked.", "CC6.2")
+AUTH_OIDC_REFUSED = declare(
+    "auth.oidc_refused",
+    "A single sign-on was refused (unverified e-mail, domain not allowed).",
+    "CC6.1",
+    "CC7.2",
+)
+
+# --- the log itself -------------------------------------------------------------------
+
+AUDIT_VERIFICATION_FAILED = declare(
+    "audit.verification_failed",
+    "The scheduled verification found the log altered; the first bad sequence is named.",
+    "CC4.1",
+    "CC7.2",
+)
