@@ -8,12 +8,19 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import roles
 from accounts.models import Agent, ApiToken, User
 from accounts.tokens import AGENT_PREFIX, PERSONAL_PREFIX, display_prefix, new_token, token_digest
-from airlock.errors import Conflict, InvalidInput, NotFound
+from airlock.errors import Conflict, Forbidden, InvalidInput, NotFound
+from audit import catalogue as events
 from audit.services import record
 
 Actor = User | Agent | str
+
+
+def _operator(actor: Actor) -> bool:
+    """A string actor is an operator at the command line, trusted as the host is."""
+    return isinstance(actor, str)
 
 
 def normalise_email(email: str) -> str:
@@ -49,11 +56,15 @@ def upsert_user(
             data["groups"] = wanted
         if password is not None:
             data["password_set"] = True
-        record("user.created" if created else "user.updated", actor, f"user:{email}", data)
+        record(
+            events.USER_CREATED if created else events.USER_UPDATED, actor, f"user:{email}", data
+        )
     return user
 
 
 def create_agent(*, name: str, owner_email: str, actor: Actor = "system") -> tuple[Agent, str]:
+    if not (_operator(actor) or roles.can_manage_agents(actor)):
+        raise Forbidden("only airlock-admins create agents")
     """A new agent and its token. The token is returned once and never stored."""
     owner = User.objects.filter(email=normalise_email(owner_email), is_active=True).first()
     if owner is None:
@@ -70,7 +81,7 @@ def create_agent(*, name: str, owner_email: str, actor: Actor = "system") -> tup
         raise InvalidInput("invalid agent", details=exc.message_dict) from exc
     with transaction.atomic():
         agent.save()
-        record("agent.created", actor, f"agent:{agent.name}", {"owner": owner.email})
+        record(events.AGENT_CREATED, actor, f"agent:{agent.name}", {"owner": owner.email})
     return agent, token
 
 
@@ -81,11 +92,13 @@ def rotate_agent_token(*, name: str, actor: Actor = "system") -> tuple[Agent, st
         agent = Agent.objects.select_for_update().filter(name=name).first()
         if agent is None:
             raise NotFound(f"no agent {name!r}")
+        if not (_operator(actor) or roles.can_revoke_agent(actor, agent)):
+            raise Forbidden("only an admin or the agent's owner may rotate its token")
         agent.token_hash = token_digest(token)
         agent.token_prefix = display_prefix(token)
         agent.revoked_at = None
         agent.save(update_fields=["token_hash", "token_prefix", "revoked_at"])
-        record("agent.token_rotated", actor, f"agent:{agent.name}", {})
+        record(events.AGENT_TOKEN_ROTATED, actor, f"agent:{agent.name}", {})
     return agent, token
 
 
@@ -94,10 +107,12 @@ def revoke_agent(*, name: str, actor: Actor = "system") -> Agent:
         agent = Agent.objects.select_for_update().filter(name=name).first()
         if agent is None:
             raise NotFound(f"no agent {name!r}")
+        if not (_operator(actor) or roles.can_revoke_agent(actor, agent)):
+            raise Forbidden("only an admin or the agent's owner may revoke it")
         if agent.revoked_at is None:
             agent.revoked_at = timezone.now()
             agent.save(update_fields=["revoked_at"])
-            record("agent.revoked", actor, f"agent:{agent.name}", {})
+            record(events.AGENT_REVOKED, actor, f"agent:{agent.name}", {})
     return agent
 
 
@@ -115,7 +130,7 @@ def create_personal_token(
             token_hash=token_digest(token),
             token_prefix=display_prefix(token),
         )
-        record("token.created", actor, f"user:{user.email}", {"token": api_token.token_prefix})
+        record(events.TOKEN_CREATED, actor, f"user:{user.email}", {"token": api_token.token_prefix})
     return api_token, token
 
 
@@ -126,7 +141,7 @@ def revoke_personal_token(*, token_id: int, actor: Actor = "system") -> ApiToken
             api_token.revoked_at = timezone.now()
             api_token.save(update_fields=["revoked_at"])
             record(
-                "token.revoked",
+                events.TOKEN_REVOKED,
                 actor,
                 f"user:{api_token.user.email}",
                 {"token": api_token.token_prefix},

@@ -14,7 +14,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.models import ADMINS_GROUP, Agent, ApiToken, User
+from accounts import roles
+from accounts.models import Agent, ApiToken, User
 from accounts.services import (
     create_agent,
     create_personal_token,
@@ -38,7 +39,7 @@ def _me(request: HttpRequest) -> User:
 
 
 def _is_admin(request: HttpRequest) -> bool:
-    return ADMINS_GROUP in _me(request).group_names()
+    return roles.is_admin(_me(request))
 
 
 @never_cache
@@ -48,7 +49,7 @@ def agents(request: HttpRequest) -> HttpResponse:
     agent's token is shown in this one response and never again."""
     token = None
     if request.method == "POST":
-        if not _is_admin(request):
+        if not roles.can_manage_agents(_me(request)):
             raise Http404("only airlock-admins create agents")
         try:
             agent, token = create_agent(
@@ -71,8 +72,8 @@ def agents(request: HttpRequest) -> HttpResponse:
 @require_POST
 def agent_revoke(request: HttpRequest, name: str) -> HttpResponse:
     agent = Agent.objects.filter(name=name).first()
-    if agent is None or not (_is_admin(request) or agent.owner_id == _me(request).pk):
-        raise Http404("no such agent")
+    if agent is None or not roles.can_revoke_agent(_me(request), agent):
+        raise Http404("no such agent")  # the service refuses too; here, say nothing more
     revoke_agent(name=name, actor=_me(request))
     messages.success(request, f"Agent {name} revoked: its token no longer works.")
     return redirect("agents")
@@ -105,7 +106,7 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 
 
 def _require_policy_reader(request: HttpRequest) -> None:
-    if not policy_selectors.can_read_policies(request.user):
+    if not roles.can_read_policies(request.user):
         raise Http404("policies are for airlock-admins and airlock-auditors")
 
 
@@ -128,18 +129,9 @@ def policies(request: HttpRequest) -> HttpResponse:
             facts = json.loads(request.POST.get("request") or "{}")
             if not isinstance(facts, dict) or not {"action", "resource"} <= set(facts):
                 raise ValueError("the request needs at least action and resource")
-            known = {
-                "action",
-                "resource",
-                "environment",
-                "agent",
-                "payload",
-                "context",
-                "justification",
-            }
             decision = policy_services.simulate(
                 document=request.POST.get("document") or None,
-                facts=RequestFacts(**{k: v for k, v in facts.items() if k in known}),
+                facts=RequestFacts.from_mapping(facts),
             ).as_dict()
         except DomainError as exc:
             messages.error(request, f"{exc.message}: {json.dumps(exc.details)}")

@@ -18,9 +18,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.models import ADMINS_GROUP, User
+from accounts import roles
+from accounts.models import User
 from airlock.cache import shared_cache
 from airlock.errors import Conflict, Forbidden, InvalidInput, NotFound
+from audit import catalogue as events
 from audit.services import record
 from policies.decisions import Decision, RequestFacts
 from policies.document import PolicyDocumentError, parse_document
@@ -58,10 +60,6 @@ class ActivePolicy:
 
 def digest(document: str) -> str:
     return hashlib.sha256(document.encode("utf-8")).hexdigest()
-
-
-def is_admin(actor: Any) -> bool:
-    return isinstance(actor, User) and ADMINS_GROUP in actor.group_names()
 
 
 # --- reading the active policy --------------------------------------------------------
@@ -129,7 +127,7 @@ def propose(*, document: str, actor: User | str, single_admin: bool | None = Non
     mode; otherwise it waits for another admin's approval."""
     # A string actor is an operator at the command line (`policy_apply`); anyone else
     # must be a person in airlock-admins. Agents never write policy.
-    if not isinstance(actor, str) and not is_admin(actor):
+    if not isinstance(actor, str) and not roles.is_admin(actor):
         raise Forbidden("only members of airlock-admins propose policies")
     parsed = parse(document)
     if single_admin is None:
@@ -148,7 +146,7 @@ def propose(*, document: str, actor: User | str, single_admin: bool | None = Non
                     author_name=str(actor),
                 )
                 record(
-                    "policy.proposed",
+                    events.POLICY_PROPOSED,
                     actor,
                     policy.audit_target,
                     {
@@ -170,7 +168,7 @@ def approve(*, version: int, actor: User) -> PolicyVersion:
     refusal: Exception | None = None
     with transaction.atomic():
         policy = _lock(version)
-        if not is_admin(actor):
+        if not roles.is_admin(actor):
             refusal = NotAnAdmin()
         elif policy.author_id is not None and policy.author_id == actor.pk:
             refusal = PolicySelfApproval()
@@ -180,7 +178,7 @@ def approve(*, version: int, actor: User) -> PolicyVersion:
             _activate(policy, actor)
         if refusal is not None:
             record(
-                "policy.approval_refused",
+                events.POLICY_APPROVAL_REFUSED,
                 actor,
                 policy.audit_target,
                 {"code": refusal.code},  # type: ignore[attr-defined]
@@ -196,14 +194,14 @@ def reject(*, version: int, actor: User, reason: str) -> PolicyVersion:
         raise InvalidInput(details={"reason": ["a reason is required"]})
     with transaction.atomic():
         policy = _lock(version)
-        if not is_admin(actor):
+        if not roles.is_admin(actor):
             raise NotAnAdmin()
         if policy.status != PolicyStatus.PROPOSED:
             raise PolicyNotProposed()
         policy.status = PolicyStatus.REJECTED
         policy.decided_by, policy.decided_at, policy.decision_note = actor, timezone.now(), reason
         policy.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        record("policy.rejected", actor, policy.audit_target, {"version": policy.version})
+        record(events.POLICY_REJECTED, actor, policy.audit_target, {"version": policy.version})
     return policy
 
 
@@ -220,14 +218,14 @@ def _activate(policy: PolicyVersion, actor: User | str, note: str = "") -> None:
     if previous is not None:
         previous.status = PolicyStatus.SUPERSEDED
         previous.save(update_fields=["status"])
-        record("policy.superseded", actor, previous.audit_target, {"by": policy.version})
+        record(events.POLICY_SUPERSEDED, actor, previous.audit_target, {"by": policy.version})
     policy.status = PolicyStatus.ACTIVE
     policy.decided_by = actor if isinstance(actor, User) else None
     policy.decided_at = now
     policy.decision_note = note
     policy.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     record(
-        "policy.activated",
+        events.POLICY_ACTIVATED,
         actor,
         policy.audit_target,
         {
