@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -23,7 +24,12 @@ _STRICTNESS = {Effect.ALLOW: 0, Effect.REQUIRE_APPROVAL: 1, Effect.DENY: 2}
 
 @dataclass(frozen=True)
 class RequestFacts:
-    """What policy may look at: the request as filed."""
+    """What policy may look at: the request as filed.
+
+    Built only by ``from_mapping``, from a request as filed, as stored, or as a
+    simulation describes it, so filing, screening, backtests, simulation and the
+    console see the same facts. A new fact is a field here and a line there.
+    """
 
     action: str
     resource: str
@@ -32,6 +38,19 @@ class RequestFacts:
     payload: Any = None
     context: dict[str, Any] = field(default_factory=dict)
     justification: str = ""
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> RequestFacts:
+        """Facts from anything keyed like API.md's request (unknown keys ignored)."""
+        return cls(
+            action=data["action"],
+            resource=data["resource"],
+            environment=data.get("environment") or "",
+            agent=data.get("agent") or None,
+            payload=data.get("payload"),
+            context=dict(data.get("context") or {}),
+            justification=data.get("justification") or "",
+        )
 
     def as_variables(self) -> dict[str, Any]:
         return {
@@ -76,7 +95,12 @@ class Decision:
 
     @property
     def approvals(self) -> int:
-        return sum(r.approvals for r in self.requirements)
+        """The fewest distinct approvals that can decide the request: the largest
+        requirement. One approval counts toward every requirement whose reviewer
+        groups hold the approver, so the sum would overstate it (2 from ``privacy``
+        and 3 from ``privacy`` are met by three people). It never overstates; each
+        requirement's own progress is the full truth."""
+        return max((r.approvals for r in self.requirements), default=0)
 
     @property
     def reviewers(self) -> tuple[str, ...]:
@@ -99,8 +123,23 @@ class Decision:
         }
 
 
+# API.md's built-in default, as a policy document's ``default`` outcome: what applies
+# when no policy is stored, and what a rule's omitted fields inherit.
+DEFAULT_OUTCOME: dict[str, Any] = {
+    "effect": "require_approval",
+    "approvals": 1,
+    "reviewers": ["reviewers"],
+    "timeout": 3600,
+    "require_justification": False,
+    "message": "",
+    "reveal": True,
+}
+
+# The same default as a decision (what ``evaluate(None, facts)`` answers).
 BUILTIN_DEFAULT = Decision(
-    effect=Effect.REQUIRE_APPROVAL,
-    requirements=(Requirement("default", 1, ("reviewers",)),),
-    timeout=timedelta(hours=1),
+    effect=Effect(DEFAULT_OUTCOME["effect"]),
+    requirements=(
+        Requirement("default", DEFAULT_OUTCOME["approvals"], tuple(DEFAULT_OUTCOME["reviewers"])),
+    ),
+    timeout=timedelta(seconds=DEFAULT_OUTCOME["timeout"]),
 )

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from policies.decisions import DEFAULT_OUTCOME
+
 EFFECTS = ("allow", "require_approval", "deny")
 MAX_DOCUMENT_BYTES = 256 * 1024
 MAX_RULES = 1000
@@ -25,16 +27,6 @@ GROUP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,149}$")
 ENTITY_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 _DURATION_PART = re.compile(r"(\d+)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-BUILTIN_DEFAULT: dict[str, Any] = {
-    "effect": "require_approval",
-    "approvals": 1,
-    "reviewers": ["reviewers"],
-    "timeout": 3600,
-    "require_justification": False,
-    "message": "",
-    "reveal": True,
-}
 
 
 @dataclass(frozen=True)
@@ -287,14 +279,14 @@ def parse_document(text: str) -> dict[str, Any]:
 
     check = _Checker(root)
     top = check.mapping(data, [], {"default", "rules"})
-    default = dict(BUILTIN_DEFAULT)
+    default = dict(DEFAULT_OUTCOME)
     if "default" in top:
         raw_default = check.mapping(top["default"], ["default"], OUTCOME_KEYS)
         if raw_default:
-            default = check.outcome(raw_default, ["default"], inherit=BUILTIN_DEFAULT)
+            default = check.outcome(raw_default, ["default"], inherit=DEFAULT_OUTCOME)
     # A require_approval rule without its own approvals, reviewers or timeout takes
     # them from the default, or from the built-in default when that one is not an approval.
-    base = default if default["effect"] == "require_approval" else BUILTIN_DEFAULT
+    base = default if default["effect"] == "require_approval" else DEFAULT_OUTCOME
     raw_rules = top.get("rules", [])
     rules: list[dict[str, Any]] = []
     if not isinstance(raw_rules, list):

@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from policies import expressions
-from policies.decisions import Decision, Effect, RequestFacts, Requirement
+from policies.decisions import DEFAULT_OUTCOME, Decision, Effect, RequestFacts, Requirement
 
 
 @functools.lru_cache(maxsize=8192)
@@ -120,8 +120,6 @@ def evaluate(
 ) -> Decision:
     """Decide one request. ``policy`` is a parsed document (``document.parse_document``);
     ``None`` means no policy is stored, and API.md's built-in default applies."""
-    from policies.document import BUILTIN_DEFAULT as DEFAULT_OUTCOME
-
     context = _Context(facts, findings)
     matched: list[dict[str, Any]] = []
     errors: list[tuple[str, str]] = []

@@ -1,8 +1,8 @@
 """``when`` expressions: Google's Common Expression Language (CEL).
 
 Evaluated by cel-expr-python, the Python binding of CEL's C++ reference
-implementation: side-effect free, not Turing-complete, no ``eval``, and about 8 µs
-an evaluation (the pure-Python cel-python took 250-460 µs; see
+implementation: side-effect free, not Turing-complete, no ``eval``, and about 8 us
+an evaluation (the pure-Python cel-python took 250-460 us; see
 docs/performance.md).
 
 Expressions see the request: ``action``, ``resource``, ``environment``, ``agent``

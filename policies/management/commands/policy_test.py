@@ -92,7 +92,7 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(f"{name}: {exc}") from exc
             decision = evaluate(
-                policy, RequestFacts(**request), case.get("findings") or [], version=None
+                policy, RequestFacts.from_mapping(request), case.get("findings") or [], version=None
             )
             problems = _mismatches(expect, decision)
             if problems:
