@@ -150,6 +150,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# A send the broker refuses fails at once: the outbox (approvals.dispatch) keeps the
+# side effect and its sweep sends it later, so retrying inside a request only adds latency.
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "expire-overdue-actions": {
@@ -276,6 +279,21 @@ AIRLOCK: dict[str, Any] = {
     "POLICY_SINGLE_ADMIN": env_bool("AIRLOCK_POLICY_SINGLE_ADMIN", False),
     "BACKTEST_MAX_DAYS": 90,
     "BACKTEST_MAX_REQUESTS": 100_000,
+    # The outbox of side effects (approvals.dispatch): a new event is handed on right
+    # after commit; what failed is retried by the sweep with backoff.
+    "DISPATCH": {
+        "GRACE_SECONDS": env_int("AIRLOCK_DISPATCH_GRACE_SECONDS", 30, minimum=1),
+        "BACKOFF_SECONDS": env_int("AIRLOCK_DISPATCH_BACKOFF_SECONDS", 2, minimum=1),
+        "BACKOFF_MAX_SECONDS": env_int("AIRLOCK_DISPATCH_BACKOFF_MAX_SECONDS", 300, minimum=1),
+        "CLAIM_SECONDS": 120,
+        "SWEEP_BATCH": env_int("AIRLOCK_DISPATCH_SWEEP_BATCH", 500, minimum=1),
+        "ALERT_AFTER_ATTEMPTS": env_int("AIRLOCK_DISPATCH_ALERT_AFTER_ATTEMPTS", 10, minimum=1),
+        "KEEP_DELIVERED_DAYS": env_int("AIRLOCK_DISPATCH_KEEP_DAYS", 7, minimum=1),
+    },
+}
+CELERY_BEAT_SCHEDULE["dispatch-sweep"] = {
+    "task": "approvals.dispatch_sweep",
+    "schedule": timedelta(seconds=env_int("AIRLOCK_DISPATCH_SWEEP_SECONDS", 10, minimum=1)),
 }
 
 # --- payload screening --------------------------------------------------------------

@@ -104,7 +104,9 @@ class ActionRequest(models.Model):
     policy_message = models.CharField(max_length=500, blank=True)
     approvals_required = models.PositiveSmallIntegerField(default=0)
     # One entry per matched require_approval rule: {"rule", "approvals", "reviewers"}.
-    # Every requirement must be met; ``approvals_required`` is their sum.
+    # Every requirement must be met. ``approvals_required`` is the largest of them: the
+    # fewest approvals that can decide the request, since one approver counts toward
+    # every requirement whose groups hold them (``Decision.approvals``).
     requirements = models.JSONField(default=list, blank=True)
 
     # NULL, not "", for "no key": the unique constraints below must ignore keyless rows.
@@ -166,6 +168,11 @@ class ActionRequest(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def current_progress(self) -> list[dict[str, Any]]:
+        """``progress`` over the reviews as loaded (prefetched by the selectors)."""
+        return self.progress(self.reviews.all())
+
     def progress(self, reviews: Iterable[Review]) -> list[dict[str, Any]]:
         """Each requirement with the number of approvals counted toward it. Reviews
         are distinct people (one per person, by constraint)."""
@@ -226,3 +233,58 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer} {self.verdict}"
+
+
+class OutboxEvent(models.Model):
+    """A domain event: one per change of a request (filed, a status change, a review,
+    screened, an outcome), written in the transaction that made the change, so it
+    exists exactly when the change does.
+
+    Every side effect that leaves the process (websocket broadcasts, the screening
+    task; notifications, webhooks and grants as they come) is a consumer of these
+    events (``approvals.dispatch``). They run after commit; what a broker outage or a
+    crash left undelivered, the sweep delivers again. ``delivered_at`` is set once
+    every interested consumer has taken the event.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=16)
+    action = models.ForeignKey(ActionRequest, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16)
+    previous = models.CharField(max_length=16, blank=True)
+    # The consumers that wanted this event when it was made (names).
+    consumers = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(delivered_at__isnull=True),
+                name="outbox_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.action_id} -> {self.status}"
+
+
+class OutboxReceipt(models.Model):
+    """One consumer has taken one event: it is never handed that event again."""
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="receipts")
+    consumer = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "consumer"], name="outbox_receipt_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} took {self.event_id}"

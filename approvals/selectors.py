@@ -8,16 +8,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, prefetch_related_objects
+from django.db.models import Q, QuerySet, prefetch_related_objects
 
-from accounts.models import ADMINS_GROUP, AUDITORS_GROUP, Agent, User
-from approvals.models import (
-    FINAL_STATUSES,
-    ActionRequest,
-    ActionReviewerGroup,
-    ActionStatus,
-    Review,
-)
+from accounts import roles
+from accounts.models import Agent, User
+from approvals import duties
+from approvals.models import FINAL_STATUSES, ActionRequest
 
 _RELATED = ("requester_agent__owner", "requester_user")
 _PREFETCH = ("reviews__reviewer", "reviewer_groups")
@@ -45,50 +41,22 @@ def requests_visible_to(principal: User | Agent) -> QuerySet[ActionRequest]:
     queryset = _base()
     if isinstance(principal, Agent):
         return queryset.filter(requester_agent=principal)
-    groups = principal.group_names()
-    if groups & {ADMINS_GROUP, AUDITORS_GROUP}:
+    if roles.reads_everything(principal):
         return queryset
-    in_my_groups = ActionReviewerGroup.objects.filter(action=OuterRef("pk"), name__in=groups)
     return queryset.filter(
-        Q(requester_user=principal)
-        | Q(requester_agent__owner=principal)
-        | Q(requester_owner=principal)
-        | Q(on_behalf_of=principal.email)
-        | Exists(in_my_groups)
+        duties.requester_side_q(principal) | Q(duties.in_reviewer_groups_q(principal))
     )
 
 
 def requested_by(person: User) -> QuerySet[ActionRequest]:
     """What a person answers for: filed by them, by their agents, or on their behalf."""
-    return (
-        _base()
-        .filter(
-            Q(requester_user=person)
-            | Q(requester_agent__owner=person)
-            | Q(requester_owner=person)
-            | Q(on_behalf_of=person.email)
-        )
-        .order_by("-created_at")
-    )
+    return _base().filter(duties.requester_side_q(person)).order_by("-created_at")
 
 
 def reviewable_by(person: User) -> QuerySet[ActionRequest]:
     """Pending requests this person could approve now: their groups, not their own,
-    not yet reviewed by them. Mirrors ``duties.check_review``."""
-    in_my_groups = ActionReviewerGroup.objects.filter(
-        action=OuterRef("pk"), name__in=person.group_names()
-    )
-    reviewed = Review.objects.filter(action=OuterRef("pk"), reviewer=person)
-    return (
-        _base()
-        .filter(status=ActionStatus.PENDING)
-        .filter(Exists(in_my_groups))
-        .exclude(Exists(reviewed))
-        .exclude(requester_user=person)
-        .exclude(requester_agent__owner=person)
-        .exclude(requester_owner=person)
-        .exclude(on_behalf_of=person.email)
-    )
+    not yet reviewed by them (``duties.reviewable_q``, the rule of ``check_review``)."""
+    return _base().filter(duties.reviewable_q(person))
 
 
 def visible_action(principal: User | Agent, action_id: UUID) -> ActionRequest | None:
@@ -167,14 +135,10 @@ def queue_item_for(user_id: int, action_id: UUID) -> dict[str, Any] | None:
     is not theirs to review: outside their reviewer groups, or their own (filed by
     them, by their agent, or on their behalf). Re-read on every event, so a change of
     groups counts at once."""
-    from approvals.duties import is_requester
     from approvals.serializers import ActionSerializer
 
     person = User.objects.filter(pk=user_id, is_active=True).first()
     action = _base().filter(pk=action_id).first()
-    if person is None or action is None:
-        return None
-    in_groups = {group.name for group in action.reviewer_groups.all()} & person.group_names()
-    if not in_groups or is_requester(action, person):
+    if person is None or action is None or not duties.in_audience(action, person):
         return None
     return ActionSerializer(action).data

@@ -2,109 +2,31 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from airlock.errors import PayloadTooLarge
-from airlock.netsafety import UnsafeURL, check_outbound_url
+from airlock.fields import (
+    OutboundURLField,
+    RejectUnknownFields,
+    StrictCharField,
+    check_json_limits,
+)
 from approvals.models import ActionRequest, Outcome
-from approvals.validation import encoded_size, has_control_characters, nesting_depth
-
-ACTION_RE = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
+from policies.serializers import RequestFactsSerializer
 
 
-class StrictCharField(serializers.CharField):
-    """A string and only a string: DRF's CharField would turn ``42`` into ``"42"``."""
+class ActionCreateSerializer(RequestFactsSerializer):
+    """A request as an agent files it: the facts policy reads, and who it is for and
+    where to report."""
 
-    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
-        self.multiline = multiline
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        if has_control_characters(data, allow_whitespace=self.multiline):
-            raise serializers.ValidationError("must not contain control characters")
-        return super().to_internal_value(data)
-
-
-class RejectUnknownFields:
-    """A typo in a field name is an error, not a silently ignored field (nested too)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = set(data) - set(self.fields)  # type: ignore[attr-defined]
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: ["unknown field"] for name in sorted(unknown)}
-                )
-        return super().to_internal_value(data)  # type: ignore[misc]
-
-
-def _check_json_limits(value: Any, *, field: str, max_bytes: int) -> None:
-    size = encoded_size(value)
-    if size > max_bytes:
-        raise PayloadTooLarge(
-            f"{field} is {size} bytes encoded; the limit is {max_bytes}",
-            details={field: [f"at most {max_bytes} bytes encoded"]},
-        )
-    depth = nesting_depth(value)
-    limit = settings.AIRLOCK["PAYLOAD_MAX_DEPTH"]
-    if depth > limit:
-        raise serializers.ValidationError(f"nested {depth} deep; the limit is {limit}")
-
-
-class ActionCreateSerializer(RejectUnknownFields, serializers.Serializer):
-    action = StrictCharField(max_length=128)
-    resource = StrictCharField(max_length=512)
-    environment = StrictCharField(max_length=64, required=False, allow_blank=True)
-    payload = serializers.JSONField(required=False, allow_null=True)
-    justification = StrictCharField(
-        max_length=2000, required=False, allow_blank=True, multiline=True, trim_whitespace=False
-    )
     on_behalf_of = serializers.EmailField(required=False, allow_blank=True, max_length=254)
-    callback_url = StrictCharField(required=False, allow_blank=True, max_length=2048)
-    # Declared fields leave the class body, so this does not shadow Field.context.
-    context = serializers.DictField(required=False)  # type: ignore[assignment]
-
-    def validate_action(self, value: str) -> str:
-        if not ACTION_RE.match(value):
-            raise serializers.ValidationError(
-                "a dotted lower-case verb such as data.export ([a-z0-9_-] between dots)"
-            )
-        return value
-
-    def validate_resource(self, value: str) -> str:
-        if not value.strip():
-            raise serializers.ValidationError("must not be blank")
-        return value
+    callback_url = OutboundURLField(required=False, allow_blank=True)
 
     def validate_on_behalf_of(self, value: str) -> str:
         return value.strip().lower()
-
-    def validate_payload(self, value: Any) -> Any:
-        _check_json_limits(value, field="payload", max_bytes=settings.AIRLOCK["PAYLOAD_MAX_BYTES"])
-        return value
-
-    def validate_context(self, value: dict[str, Any]) -> dict[str, Any]:
-        _check_json_limits(value, field="context", max_bytes=settings.AIRLOCK["CONTEXT_MAX_BYTES"])
-        return value
-
-    def validate_callback_url(self, value: str) -> str:
-        if not value:
-            return value
-        try:
-            return check_outbound_url(
-                value,
-                allow_http=settings.AIRLOCK["ALLOW_HTTP_CALLBACKS"],
-                allow_private=settings.AIRLOCK["ALLOW_PRIVATE_CALLBACKS"],
-            )
-        except UnsafeURL as exc:
-            raise serializers.ValidationError(str(exc)) from exc
 
 
 class CommentSerializer(RejectUnknownFields, serializers.Serializer):
@@ -134,7 +56,7 @@ class OutcomeSerializer(RejectUnknownFields, serializers.Serializer):
     detail = serializers.DictField(required=False)
 
     def validate_detail(self, value: dict[str, Any]) -> dict[str, Any]:
-        _check_json_limits(
+        check_json_limits(
             value, field="detail", max_bytes=settings.AIRLOCK["OUTCOME_DETAIL_MAX_BYTES"]
         )
         return value

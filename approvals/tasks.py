@@ -1,15 +1,23 @@
+"""Celery tasks of approvals: explicit names, ids only, each calls one service."""
+
+import logging
+from datetime import timedelta
 from uuid import UUID
 
 from celery import shared_task
 from celery.signals import worker_process_init
 from django.db import InterfaceError, OperationalError
 
-from approvals import screening, services
+from approvals import dispatch
+from approvals.services import expire_overdue as expire_overdue_service
+from approvals.services import screening
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="approvals.expire_overdue")
 def expire_overdue() -> int:
-    return services.expire_overdue()
+    return expire_overdue_service()
 
 
 @shared_task(
@@ -26,9 +34,28 @@ def screen_action(action_id: str) -> None:
     screening.complete_screening(action_id=UUID(action_id))
 
 
+def resume_stuck_screening(*, older_than: timedelta | None = None, batch: int = 200) -> int:
+    """Enqueue again every request still unscreened after ``older_than``: its worker
+    died after taking the message (the outbox covers a message never sent). Returns
+    how many were enqueued."""
+    stuck = screening.stuck_screening(older_than=older_than, batch=batch)
+    for action_id in stuck:
+        screen_action.delay(str(action_id))
+    if stuck:
+        logger.warning("re-enqueued %d requests stuck in screening", len(stuck))
+    return len(stuck)
+
+
 @shared_task(name="approvals.resume_screening")
 def resume_screening() -> int:
-    return screening.resume_stuck_screening()
+    return resume_stuck_screening()
+
+
+@shared_task(name="approvals.dispatch_sweep")
+def dispatch_sweep() -> int:
+    delivered = dispatch.sweep()
+    dispatch.purge_delivered()
+    return delivered
 
 
 @worker_process_init.connect

@@ -11,4 +11,6 @@ urlpatterns = [
     path("actions/<uuid:action_id>/cancel", views.ActionCancel.as_view(), name="action-cancel"),
     path("actions/<uuid:action_id>/outcome", views.ActionOutcome.as_view(), name="action-outcome"),
     path("actions/<uuid:action_id>/reveal", views.ActionReveal.as_view(), name="action-reveal"),
+    # Under policies/ in API.md; served here because it replays stored requests.
+    path("policies/backtest", views.PolicyBacktest.as_view(), name="policy-backtest"),
 ]

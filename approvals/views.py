@@ -6,15 +6,22 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from airlock.errors import InvalidInput, NotFound
-from approvals import screening, selectors, services
+from accounts import roles
+from airlock.errors import Forbidden, InvalidInput, NotFound
+from approvals import selectors, services
+from approvals.backtest import backtest
 from approvals.longpoll import WaitSpec
 from approvals.models import ActionRequest, ActionStatus
 from approvals.serializers import (
@@ -26,6 +33,8 @@ from approvals.serializers import (
     RevealedSerializer,
     RevealSerializer,
 )
+from policies import services as policy_services
+from policies.serializers import BacktestSerializer
 
 WAIT_PARAM = OpenApiParameter(
     "wait",
@@ -228,7 +237,7 @@ class ActionReveal(APIView):
         action = _visible(request, action_id)
         serializer = RevealSerializer(data=request.data or {})
         serializer.is_valid(raise_exception=True)
-        original = screening.reveal(
+        original = services.reveal(
             action_id=action.pk,
             actor=request.user,  # type: ignore[arg-type]
             reason=serializer.validated_data["reason"],
@@ -236,3 +245,31 @@ class ActionReveal(APIView):
         body = {"id": action.pk, "payload": original, "payload_sha256": action.payload_sha256}
         # Never kept by a browser or a proxy.
         return Response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+class PolicyBacktest(APIView):
+    @extend_schema(
+        request=BacktestSerializer,
+        responses=inline_serializer(
+            "BacktestReport",
+            {
+                "days": serializers.IntegerField(),
+                "requests": serializers.IntegerField(),
+                "changed": serializers.IntegerField(),
+                "stricter": serializers.IntegerField(),
+                "looser": serializers.IntegerField(),
+                "requirements_changed": serializers.IntegerField(),
+                "directions": serializers.DictField(child=serializers.IntegerField()),
+                "examples": serializers.DictField(),
+                "truncated": serializers.BooleanField(),
+            },
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        if not roles.can_read_policies(request.user):
+            raise Forbidden("policies are for airlock-admins and airlock-auditors")
+        serializer = BacktestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        parsed = policy_services.parse(serializer.validated_data["document"])
+        report = backtest(parsed, days=serializer.validated_data["days"])
+        return Response(report.as_dict())

@@ -17,10 +17,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts import roles
 from accounts.models import Agent
 from airlock.errors import DomainError
-from approvals import duties, screening, selectors, services
+from approvals import duties, selectors, services
 from approvals.models import ActionStatus, Verdict
+from audit import catalogue
 from audit import selectors as audit_selectors
 from audit.selectors import events_for_target
 
@@ -88,7 +90,7 @@ def _action_page(request: HttpRequest, action_id: UUID, revealed: Any = _NOTHING
 def reveal(request: HttpRequest, action_id: UUID) -> HttpResponse:
     """Show the original payload once, in this response only: audited, with the reason."""
     try:
-        original = screening.reveal(
+        original = services.reveal(
             action_id=action_id,
             actor=request.user,  # type: ignore[arg-type]
             reason=request.POST.get("reason", "")[:2000],
@@ -159,12 +161,15 @@ def history(request: HttpRequest) -> HttpResponse:
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     """The audit log for auditors and admins, newest first, filtered like the API."""
-    if not audit_selectors.can_read_audit(request.user):
+    if not roles.can_read_audit(request.user):
         raise Http404("the audit log is for airlock-auditors and airlock-admins")
+    event_type = request.GET.get("type") or None
     events = audit_selectors.events(
-        event_type=request.GET.get("type") or None,
+        # Only a type from the catalogue filters; anything else shows every type.
+        event_type=event_type if event_type in catalogue.CATALOGUE else None,
         actor=request.GET.get("actor") or None,
         target=request.GET.get("target") or None,
     ).order_by("-seq")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "frontend/audit.html", {"page": page})
+    types = [catalogue.get(name) for name in catalogue.names()]
+    return render(request, "frontend/audit.html", {"page": page, "event_types": types})

@@ -1,4 +1,5 @@
-"""Policies API: list, detail, propose, approve, reject, simulate, backtest."""
+"""Policies API: list, detail, propose, approve, reject, simulate. (Backtest replays
+stored requests, so it is served by approvals.)"""
 
 from __future__ import annotations
 
@@ -8,12 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import roles
 from airlock.errors import Forbidden, NotFound
 from policies import selectors, services
-from policies.backtest import backtest
-from policies.decisions import RequestFacts
 from policies.serializers import (
-    BacktestSerializer,
     PolicySummarySerializer,
     PolicyVersionSerializer,
     ProposeSerializer,
@@ -42,7 +41,7 @@ DecisionSchema = inline_serializer(
 
 
 def _require_reader(request: Request) -> None:
-    if not selectors.can_read_policies(request.user):
+    if not roles.can_read_policies(request.user):
         raise Forbidden("policies are for airlock-admins and airlock-auditors")
 
 
@@ -117,34 +116,7 @@ class PolicySimulate(APIView):
         data = serializer.validated_data
         decision = services.simulate(
             document=data.get("document"),
-            facts=RequestFacts(**facts_from(data["request"])),
+            facts=facts_from(data["request"]),
             findings=data.get("findings", []),
         )
         return Response(decision.as_dict())
-
-
-class PolicyBacktest(APIView):
-    @extend_schema(
-        request=BacktestSerializer,
-        responses=inline_serializer(
-            "BacktestReport",
-            {
-                "days": serializers.IntegerField(),
-                "requests": serializers.IntegerField(),
-                "changed": serializers.IntegerField(),
-                "stricter": serializers.IntegerField(),
-                "looser": serializers.IntegerField(),
-                "requirements_changed": serializers.IntegerField(),
-                "directions": serializers.DictField(child=serializers.IntegerField()),
-                "examples": serializers.DictField(),
-                "truncated": serializers.BooleanField(),
-            },
-        ),
-    )
-    def post(self, request: Request) -> Response:
-        _require_reader(request)
-        serializer = BacktestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        parsed = services.parse(serializer.validated_data["document"])
-        report = backtest(parsed, days=serializer.validated_data["days"])
-        return Response(report.as_dict())

@@ -11,9 +11,10 @@ import pytest
 from django.db import transaction
 from django.test import TestCase
 
-from approvals import screening as screening_service
 from approvals import services
 from approvals.models import ActionRequest
+from approvals.services import screening as screening_service
+from approvals.tasks import resume_stuck_screening
 from audit.models import AuditEvent
 from tests.conftest import Api
 from tests.factories import apply_policy, make_person
@@ -114,8 +115,8 @@ def test_the_sweep_screens_what_a_dead_worker_left(requester_agent):
     assert ActionRequest.objects.get(pk=action.pk).status == "screening"
     # A worker started it and died: the attempt was counted, nothing else happened.
     ActionRequest.objects.filter(pk=action.pk).update(screening_attempts=1)
-    assert screening_service.resume_stuck_screening(older_than=timedelta(hours=1)) == 0
-    assert screening_service.resume_stuck_screening(older_than=timedelta(0)) == 1
+    assert resume_stuck_screening(older_than=timedelta(hours=1)) == 0
+    assert resume_stuck_screening(older_than=timedelta(0)) == 1
     stored = ActionRequest.objects.get(pk=action.pk)
     assert stored.status == "pending"
     assert stored.payload == {"to": "<EMAIL_ADDRESS>"}
@@ -149,7 +150,7 @@ def test_a_payload_filed_before_screening_existed_is_masked_by_the_sweep(request
     ActionRequest.objects.filter(pk=action.pk).update(
         payload={"to": "old.row@example.com"}, payload_sealed=None, screened_at=None
     )
-    screening_service.resume_stuck_screening(older_than=timedelta(0))
+    resume_stuck_screening(older_than=timedelta(0))
     assert ActionRequest.objects.get(pk=action.pk).payload == {"to": "<EMAIL_ADDRESS>"}
 
 

@@ -18,9 +18,9 @@ from django.conf import settings
 from django.db import connection
 
 from airlock.celery import app
-from approvals import screening as screening_service
 from approvals.models import ActionRequest
 from approvals.services import submit
+from approvals.tasks import resume_stuck_screening
 from audit.models import AuditEvent
 from tests.factories import apply_policy, make_agent, make_person
 
@@ -126,7 +126,7 @@ def test_a_worker_killed_mid_screening_does_not_lose_or_pass_the_request(monkeyp
     second = _start_worker()
     try:
         # What beat runs every minute, here at once: re-enqueue what is stuck.
-        assert screening_service.resume_stuck_screening(older_than=timedelta(0)) == 1
+        assert resume_stuck_screening(older_than=timedelta(0)) == 1
         _wait_for(
             lambda: ActionRequest.objects.get(pk=action.pk).screened_at is not None,
             120,

@@ -1,5 +1,6 @@
 """Replay a draft policy against stored requests: how many decisions would change,
-in which direction, with examples. Reads through approvals' selectors."""
+in which direction, with examples. It lives with the requests it reads; the
+evaluator it replays them through is policies' pure function."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from django.utils import timezone
 
 from airlock.errors import InvalidInput
 from approvals import selectors as approvals
-from policies.decisions import Effect, RequestFacts
+from approvals.services.facts import facts_of
+from policies.decisions import Effect
 from policies.evaluator import evaluate
 
 EXAMPLES_PER_DIRECTION = 5
@@ -62,16 +64,7 @@ def backtest(parsed: dict[str, Any], *, days: int) -> BacktestReport:
             report.truncated = True
             break
         report.requests += 1
-        facts = RequestFacts(
-            action=action.action,
-            resource=action.resource,
-            environment=action.environment,
-            agent=action.requester_agent.name if action.requester_agent else None,
-            payload=action.payload,
-            context=action.context or {},
-            justification=action.justification,
-        )
-        new = evaluate(parsed, facts, action.findings or [])
+        new = evaluate(parsed, facts_of(action, payload=action.payload), action.findings or [])
         old_effect = Effect(action.policy_effect)
         new_requirements = [r.as_dict() for r in new.requirements]
         if new.effect == old_effect:

@@ -1,12 +1,11 @@
-"""Limits on what an agent may send, and the canonical form a grant binds to."""
+"""Limits on what a client may send: sizes, nesting, control characters.
+
+Canonical JSON (what a grant binds to) is ``airlock.canonical``."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
-
-import rfc8785
 
 
 def encoded_size(value: Any) -> int:
@@ -33,18 +32,6 @@ def nesting_depth(value: Any) -> int:
         deepest = max(deepest, depth + 1)
         stack.extend((child, depth + 1) for child in children)
     return deepest
-
-
-def canonical_sha256(value: Any) -> str:
-    """SHA-256 of the RFC 8785 (JCS) form: what an executor recomputes to check a grant.
-
-    Raises ``ValueError`` for what JCS cannot represent exactly (integers beyond
-    +/-2**53, non-finite numbers).
-    """
-    try:
-        return hashlib.sha256(rfc8785.dumps(value)).hexdigest()
-    except rfc8785.CanonicalizationError as exc:
-        raise ValueError(str(exc)) from exc
 
 
 def has_control_characters(text: str, *, allow_whitespace: bool = False) -> bool:

@@ -4,8 +4,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from airlock.errors import DomainError
+from approvals.backtest import backtest
 from policies import services
-from policies.backtest import backtest
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
-"""Screening a request's payload, and revealing its original: the writes that follow
-``services.submit`` for a request with a payload.
+"""Screening a request's payload: the writes that follow ``filing.submit`` for a
+request with a payload.
 
 ``complete_screening`` runs in a Celery worker. It counts its attempt in a committed
 transaction first, so a worker killed mid-screening leaves a trace the sweep reads;
@@ -23,15 +23,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Agent, User
-from airlock.errors import InvalidInput, NotFound
-from approvals import duties, events, sealing
-from approvals.exceptions import OriginalNotKept
-from approvals.models import ActionRequest, ActionReviewerGroup, ActionStatus
-from approvals.services import _STATUS_FOR_EFFECT, _decision_fields, _lock, _transition
+from approvals import dispatch, sealing
+from approvals.models import ActionRequest, ActionStatus
+from approvals.services import transitions
+from approvals.services.facts import facts_of
+from audit import catalogue
 from audit.services import record
 from policies import services as policy
-from policies.decisions import BUILTIN_DEFAULT, Decision, Effect, RequestFacts
+from policies.decisions import BUILTIN_DEFAULT, Decision, Effect
 from sanitization.screening import Screening, screen
 
 logger = logging.getLogger(__name__)
@@ -79,7 +78,7 @@ def complete_screening(*, action_id: UUID) -> ActionRequest | None:
 def _finish(action_id: UUID, result: Screening, original: Any, attempt: int) -> ActionRequest:
     now = timezone.now()
     with transaction.atomic():
-        action = _lock(action_id)
+        action = transitions.lock(action_id)
         if action.screened_at is not None:
             return action  # another worker finished first
         # Kept under a reveal key whether or not screening completed: a withheld
@@ -94,7 +93,7 @@ def _finish(action_id: UUID, result: Screening, original: Any, attempt: int) -> 
             "original_kept": keep,
         }
         record(
-            "action.screened",
+            catalogue.ACTION_SCREENED,
             "system",
             action.audit_target,
             {
@@ -108,26 +107,20 @@ def _finish(action_id: UUID, result: Screening, original: Any, attempt: int) -> 
                 "ms": round(1000 * result.stats["seconds"]) if "seconds" in result.stats else None,
             },
         )
-        decision: Decision | None = None
         if action.status == ActionStatus.SCREENING:
             decision = _decide(action, result, original)
-            changes.update(_decision_fields(decision, now))
-            changes.pop("decided_at")  # _transition sets it, for final states
-        ActionRequest.objects.filter(pk=action.pk).update(**changes)
-        for field, value in changes.items():
-            setattr(action, field, value)
-        if decision is None:
-            events.action_changed(action.pk, duties.reviewer_group_names(action))
-        else:
-            ActionReviewerGroup.objects.bulk_create(
-                ActionReviewerGroup(action=action, name=name) for name in decision.reviewers
-            )
-            _transition(
+            transitions.decide(
                 action,
-                _STATUS_FOR_EFFECT[decision.effect],
-                actor="policy",
+                decision,
+                changes=changes,
                 data={"rules": list(decision.rules), "entities": result.entity_counts()},
             )
+        else:
+            # Decided at filing (the fast path): only the masked copy arrives now.
+            ActionRequest.objects.filter(pk=action.pk).update(**changes)
+            for field, value in changes.items():
+                setattr(action, field, value)
+            transitions.changed(action, dispatch.SCREENED)
     logger.info(
         "screened action %s: complete=%s findings=%d attempt=%d",
         action.pk,
@@ -139,16 +132,7 @@ def _finish(action_id: UUID, result: Screening, original: Any, attempt: int) -> 
 
 
 def _decide(action: ActionRequest, result: Screening, original: Any) -> Decision:
-    facts = RequestFacts(
-        action=action.action,
-        resource=action.resource,
-        environment=action.environment,
-        agent=action.requester_agent.name if action.requester_agent else None,
-        payload=original,
-        context=action.context,
-        justification=action.justification,
-    )
-    decision = policy.decide(facts, result.findings)
+    decision = policy.decide(facts_of(action, payload=original), result.findings)
     if result.complete or decision.effect != Effect.ALLOW:
         if not result.complete:
             note = f"payload not screened ({result.reason}); held"
@@ -167,64 +151,16 @@ def _decide(action: ActionRequest, result: Screening, original: Any) -> Decision
     )
 
 
-def resume_stuck_screening(*, older_than: timedelta | None = None, batch: int = 200) -> int:
-    """Enqueue again every request still unscreened after ``older_than`` (its worker
-    died, or its message was lost). Returns how many were enqueued."""
-    from approvals.tasks import screen_action
-
+def stuck_screening(*, older_than: timedelta | None = None, batch: int = 200) -> list[UUID]:
+    """Requests still unscreened ``older_than`` after filing (their worker died, or
+    their message was lost), oldest first."""
     age = (
         timedelta(seconds=settings.SCREENING["STUCK_AFTER_SECONDS"])
         if older_than is None
         else older_than
     )
-    stuck = list(
+    return list(
         ActionRequest.objects.filter(screened_at__isnull=True, created_at__lte=timezone.now() - age)
         .order_by("created_at")
         .values_list("pk", flat=True)[:batch]
     )
-    for action_id in stuck:
-        screen_action.delay(str(action_id))
-    if stuck:
-        logger.warning("re-enqueued %d requests stuck in screening", len(stuck))
-    return len(stuck)
-
-
-def reveal(*, action_id: UUID, actor: User | Agent, reason: str) -> Any:
-    """The original payload, for an eligible reviewer who gives a reason. Audited,
-    refusals too."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(
-            "a reason is required to reveal", details={"reason": ["a reason is required"]}
-        )
-    refusal: Exception | None = None
-    original: Any = None
-    with transaction.atomic():
-        action = (
-            ActionRequest.objects.select_related("requester_agent").filter(pk=action_id).first()
-        )
-        if action is None:
-            raise NotFound("no such action request")
-        refusal = duties.reveal_refusal(action, actor)
-        if refusal is None:
-            try:
-                original = sealing.unseal(action.payload_sealed, action.pk)  # type: ignore[arg-type]
-            except sealing.SealError as exc:
-                refusal = OriginalNotKept(str(exc))
-        if refusal is not None:
-            record(
-                "action.reveal_refused",
-                actor,
-                action.audit_target,
-                {"code": refusal.code, "reason": reason},  # type: ignore[attr-defined]
-            )
-        else:
-            record(
-                "action.revealed",
-                actor,
-                action.audit_target,
-                {"reason": reason, "payload_sha256": action.payload_sha256},
-            )
-    if refusal is not None:
-        raise refusal
-    return original

@@ -1,0 +1,76 @@
+"""Input fields every API shares: strict strings, no unknown fields, JSON limits, and
+outbound URLs checked before they are stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from airlock.errors import PayloadTooLarge
+from airlock.netsafety import UnsafeURL, check_outbound_url
+from airlock.validation import encoded_size, has_control_characters, nesting_depth
+
+
+class StrictCharField(serializers.CharField):
+    """A string and only a string: DRF's CharField would turn ``42`` into ``"42"``."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        self.multiline = multiline
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if has_control_characters(data, allow_whitespace=self.multiline):
+            raise serializers.ValidationError("must not contain control characters")
+        return super().to_internal_value(data)
+
+
+class RejectUnknownFields:
+    """A typo in a field name is an error, not a silently ignored field (nested too)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = set(data) - set(self.fields)  # type: ignore[attr-defined]
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["unknown field"] for name in sorted(unknown)}
+                )
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+def check_json_limits(value: Any, *, field: str, max_bytes: int) -> None:
+    size = encoded_size(value)
+    if size > max_bytes:
+        raise PayloadTooLarge(
+            f"{field} is {size} bytes encoded; the limit is {max_bytes}",
+            details={field: [f"at most {max_bytes} bytes encoded"]},
+        )
+    depth = nesting_depth(value)
+    limit = settings.AIRLOCK["PAYLOAD_MAX_DEPTH"]
+    if depth > limit:
+        raise serializers.ValidationError(f"nested {depth} deep; the limit is {limit}")
+
+
+class OutboundURLField(StrictCharField):
+    """A URL Airlock will call: https (unless allowed otherwise), and not an address
+    inside the network (see ``airlock.netsafety``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 2048)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not value:
+            return value
+        try:
+            return check_outbound_url(
+                value,
+                allow_http=settings.AIRLOCK["ALLOW_HTTP_CALLBACKS"],
+                allow_private=settings.AIRLOCK["ALLOW_PRIVATE_CALLBACKS"],
+            )
+        except UnsafeURL as exc:
+            raise serializers.ValidationError(str(exc)) from exc
