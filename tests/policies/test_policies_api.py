@@ -226,6 +226,37 @@ def test_every_requirement_must_be_met_and_one_person_may_count_for_two(agent_ap
     assert Api(other.token).approve(action_id).json()["error"]["code"] == "not_pending"
 
 
+def test_approvals_required_never_overstates_what_decides_it_when_groups_overlap(agent_api):
+    # Two rules from one group: three privacy approvals meet both (each counts toward
+    # both requirements), so the request needs 3, not the 5 a sum would claim.
+    apply_policy(
+        textwrap.dedent(
+            """
+            rules:
+              - name: exports-with-pii
+                match: {action: "data.export"}
+                effect: require_approval
+                approvals: 2
+                reviewers: [privacy]
+              - name: big-exports
+                match: {action: "data.export"}
+                effect: require_approval
+                approvals: 3
+                reviewers: [privacy]
+            """
+        )
+    )
+    filed = agent_api.file({"action": "data.export", "resource": "pg://customers"}).json()
+    assert filed["approvals_required"] == 3
+    assert [(r["rule"], r["approvals"]) for r in filed["requirements"]] == [
+        ("exports-with-pii", 2),
+        ("big-exports", 3),
+    ]
+    people = [make_person(f"privacy{i}@example.com", groups=["privacy"]) for i in range(3)]
+    statuses = [Api(p.token).approve(filed["id"]).json()["status"] for p in people]
+    assert statuses == ["pending", "pending", "approved"]
+
+
 def test_requirements_are_met_only_by_their_groups(agent_api):
     apply_policy(
         "rules:\n"
