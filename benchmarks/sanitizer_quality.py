@@ -50,8 +50,8 @@ from secrets_corpus import GENERATORS, samples  # noqa: E402
 from sanitization.engine import (  # noqa: E402
     LANGUAGE,
     OfflineSpacyNlpEngine,
-    _pin_tldextract,
     build_engine,
+    pin_tldextract,
 )
 
 SECRET_TYPES = set(GENERATORS) | {
@@ -100,7 +100,7 @@ def faker_sentences(n: int, seed: int) -> list[tuple[str, list[tuple[str, int, i
 
 
 def presidio_defaults(model: str) -> AnalyzerEngine:
-    _pin_tldextract()  # offline, as in Airlock; detection is unchanged
+    pin_tldextract()  # offline, as in Airlock; detection is unchanged
     nlp = OfflineSpacyNlpEngine(model, NerModelConfiguration())
     nlp.load()
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])

@@ -50,7 +50,7 @@ def offline_tld_extractor() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
-def _pin_tldextract() -> None:
+def pin_tldextract() -> None:
     # ``tldextract.extract`` (what Presidio calls) looks this module global up on
     # every call, so replacing it covers every caller in the process.
     tldextract.tldextract.TLD_EXTRACTOR = offline_tld_extractor()
@@ -112,7 +112,7 @@ class Engine:
 
 def build_engine(config: dict[str, Any] | None = None) -> Engine:
     config = config or settings.SCREENING
-    _pin_tldextract()
+    pin_tldextract()
     model_name = config["NLP_MODEL"]
     ignored = set(config["IGNORE_ENTITIES"])
     nlp_engine = OfflineSpacyNlpEngine(
