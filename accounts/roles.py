@@ -55,3 +55,13 @@ def owns(principal: Any, agent: Agent) -> bool:
 def can_revoke_agent(principal: Any, agent: Agent) -> bool:
     """An admin, or the person who answers for the agent, may cut off its token."""
     return is_admin(principal) or owns(principal, agent)
+
+
+def is_self(principal: Any, person: User) -> bool:
+    acting = _person(principal)
+    return acting is not None and acting.pk == person.pk
+
+
+def can_revoke_token(principal: Any, owner: User) -> bool:
+    """A personal token: its owner, or an admin cutting off someone's access."""
+    return is_self(principal, owner) or is_admin(principal)

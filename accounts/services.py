@@ -122,6 +122,8 @@ def create_personal_token(
     user = User.objects.filter(email=normalise_email(email), is_active=True).first()
     if user is None:
         raise NotFound(f"no active person {email!r}")
+    if not (_operator(actor) or roles.is_self(actor, user)):
+        raise Forbidden("a personal token is made by its owner")
     token = new_token(PERSONAL_PREFIX)
     with transaction.atomic():
         api_token = ApiToken.objects.create(
@@ -136,7 +138,13 @@ def create_personal_token(
 
 def revoke_personal_token(*, token_id: int, actor: Actor = "system") -> ApiToken:
     with transaction.atomic():
-        api_token = ApiToken.objects.select_for_update().select_related("user").get(pk=token_id)
+        api_token = (
+            ApiToken.objects.select_for_update().select_related("user").filter(pk=token_id).first()
+        )
+        if api_token is None or not (
+            _operator(actor) or roles.can_revoke_token(actor, api_token.user)
+        ):
+            raise NotFound("no such token")
         if api_token.revoked_at is None:
             api_token.revoked_at = timezone.now()
             api_token.save(update_fields=["revoked_at"])

@@ -99,7 +99,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     if not ApiToken.objects.filter(pk=token_id, user=_me(request)).exists():
-        raise Http404("no such token")
+        raise Http404("no such token")  # the console revokes only your own
     revoke_personal_token(token_id=token_id, actor=_me(request))
     messages.success(request, "Token revoked.")
     return redirect("tokens")
