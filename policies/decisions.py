@@ -92,6 +92,9 @@ class Decision:
     errors: tuple[tuple[str, str], ...] = ()
     # Whether an eligible reviewer may reveal the original payload (policy `reveal`).
     reveal: bool = True
+    # Reviewer groups of require_approval rules that did not match only because
+    # their data classes were not (yet) found: who may review once screening finds them.
+    could_review: tuple[str, ...] = ()
 
     @property
     def approvals(self) -> int:
@@ -105,6 +108,11 @@ class Decision:
     @property
     def reviewers(self) -> tuple[str, ...]:
         return tuple(sorted({g for r in self.requirements for g in r.reviewers}))
+
+    @property
+    def possible_reviewers(self) -> tuple[str, ...]:
+        """Everyone this decision, or a decision after screening, could ask."""
+        return tuple(sorted({*self.reviewers, *self.could_review}))
 
     def as_dict(self) -> dict[str, Any]:
         return {

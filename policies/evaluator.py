@@ -124,6 +124,7 @@ def evaluate(
     matched: list[dict[str, Any]] = []
     errors: list[tuple[str, str]] = []
     depends_on_findings = False
+    could_review: set[str] = set()
     for compiled in _compile(policy) if policy else ():
         if not compiled.static_match(facts):
             continue
@@ -131,6 +132,9 @@ def evaluate(
         if "data_classes" in match:
             depends_on_findings = True
             if not _data_classes_match(match["data_classes"], findings):
+                if rule["effect"] == Effect.REQUIRE_APPROVAL:
+                    # Screening could still find what this rule looks for.
+                    could_review.update(rule["reviewers"])
                 continue
         if "when" in match:
             try:
@@ -157,6 +161,7 @@ def evaluate(
         errors=tuple(errors),
         require_justification=bool(justification_rules),
         reveal=default.get("reveal", True) and all(r.get("reveal", True) for r in matched),
+        could_review=tuple(sorted(could_review)),
     )
     if effect == Effect.DENY:
         messages = [r["message"] for r in deciding if r["effect"] == Effect.DENY and r["message"]]

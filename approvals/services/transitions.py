@@ -109,7 +109,12 @@ def file(
     if status in FINAL_STATUSES:
         action.decided_at = action.created_at
     action.save(force_insert=True)
-    groups = [] if status == ActionStatus.SCREENING else list(decision.reviewers)
+    # Held for screening, the groups are every group that could review it once its
+    # data classes are known: they may open it while it is screened (nothing of the
+    # payload shows), and screening's decision replaces them with the real ones.
+    groups = list(
+        decision.possible_reviewers if status == ActionStatus.SCREENING else decision.reviewers
+    )
     if groups:
         ActionReviewerGroup.objects.bulk_create(
             ActionReviewerGroup(action=action, name=name) for name in groups
@@ -137,8 +142,10 @@ def decide(
     screening's own fields) in the same update."""
     now = timezone.now()
     fields = {**changes, **decision_fields(decision, now)}
+    ActionReviewerGroup.objects.filter(action=action).exclude(name__in=decision.reviewers).delete()
     ActionReviewerGroup.objects.bulk_create(
-        ActionReviewerGroup(action=action, name=name) for name in decision.reviewers
+        (ActionReviewerGroup(action=action, name=name) for name in decision.reviewers),
+        ignore_conflicts=True,
     )
     move(action, STATUS_FOR_EFFECT[decision.effect], actor="policy", data=data, fields=fields)
 

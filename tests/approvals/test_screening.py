@@ -72,6 +72,42 @@ def test_without_those_data_classes_the_same_rule_lets_it_through(agent_api):
     assert list(types) == ["action.created", "action.screened", "action.approved"]
 
 
+def test_a_reviewer_who_could_review_it_can_open_it_while_it_is_screened(
+    requester_agent, reviewer, outsider
+):
+    apply_policy(PII_POLICY)
+    # Filed in the test's transaction: the screening task waits for a commit that
+    # never comes, so the request stays in screening.
+    action = services.submit(
+        actor=requester_agent.agent, data=body({"rows": [{"email": "lee.chan@example.com"}]})
+    ).action
+    assert action.status == "screening"
+    seen = Api(reviewer.token).get(f"/api/v1/actions/{action.pk}")
+    assert seen.status_code == 200
+    assert (seen.json()["status"], seen.json()["payload"]) == ("screening", None)
+    assert Api(outsider.token).get(f"/api/v1/actions/{action.pk}").status_code == 404
+    # Screening finds the e-mail address: pending, for the groups of the deciding rule.
+    screening_service.complete_screening(action_id=action.pk)
+    decided = ActionRequest.objects.get(pk=action.pk)
+    assert decided.status == "pending"
+    assert sorted(g.name for g in decided.reviewer_groups.all()) == ["reviewers"]
+
+
+def test_screening_replaces_the_groups_that_could_review_with_the_deciding_ones(
+    requester_agent, reviewer
+):
+    apply_policy(PII_POLICY)
+    action = services.submit(
+        actor=requester_agent.agent, data=body({"query": "select count(*) from orders"})
+    ).action
+    assert [g.name for g in action.reviewer_groups.all()] == ["reviewers"]
+    screening_service.complete_screening(action_id=action.pk)
+    decided = ActionRequest.objects.get(pk=action.pk)
+    assert decided.status == "approved"
+    assert list(decided.reviewer_groups.all()) == []
+    assert Api(reviewer.token).get(f"/api/v1/actions/{action.pk}").status_code == 404
+
+
 def test_a_fast_path_decision_is_answered_at_once_and_masked_after(agent_api):
     apply_policy("default: {effect: allow}\n")
     filed = agent_api.file(body({"to": "lee.chan@example.com"})).json()
