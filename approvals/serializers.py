@@ -20,8 +20,12 @@ ACTION_RE = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
 class StrictCharField(serializers.CharField):
     """A string and only a string: DRF's CharField would turn ``42`` into ``"42"``."""
 
-    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *, multiline: bool = False, schema_pattern: str | None = None, **kwargs: Any
+    ) -> None:
         self.multiline = multiline
+        # What the OpenAPI document says the value must match (the checks are in code).
+        self.schema_pattern = schema_pattern
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> str:
@@ -59,7 +63,7 @@ def _check_json_limits(value: Any, *, field: str, max_bytes: int) -> None:
 
 
 class ActionCreateSerializer(RejectUnknownFields, serializers.Serializer):
-    action = StrictCharField(max_length=128)
+    action = StrictCharField(max_length=128, schema_pattern=ACTION_RE.pattern)
     resource = StrictCharField(max_length=512)
     environment = StrictCharField(max_length=64, required=False, allow_blank=True)
     payload = serializers.JSONField(required=False, allow_null=True)

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from airlock import openapi  # noqa: F401 - registers the OpenAPI extensions
 from airlock.errors import InvalidInput, NotFound
 from approvals import screening, selectors, services
 from approvals.longpoll import WaitSpec
@@ -29,8 +30,16 @@ from approvals.serializers import (
 
 WAIT_PARAM = OpenApiParameter(
     "wait",
-    int,
+    {"type": "integer", "minimum": 0, "maximum": settings.AIRLOCK["MAX_WAIT_SECONDS"]},
     description="hold the response until the request is decided or N (0-30) seconds pass",
+)
+IDEMPOTENCY_KEY_PARAM = OpenApiParameter(
+    "Idempotency-Key",
+    # What _idempotency_key accepts: 1 to 255 printable ASCII characters (a header
+    # value cannot begin or end with a space).
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
+    location=OpenApiParameter.HEADER,
+    description="the same key from the same agent replays the first request (200)",
 )
 ERROR_RESPONSES = {
     400: OpenApiResponse(description="bad input; `details` names each bad field"),
@@ -103,6 +112,9 @@ class ActionPagination(CursorPagination):
 
 
 class ActionCollection(APIView):
+    # Read by drf-spectacular: the list is documented as the page it is.
+    pagination_class = ActionPagination
+
     @extend_schema(
         operation_id="actions_list",
         parameters=[
@@ -111,7 +123,11 @@ class ActionCollection(APIView):
             OpenApiParameter("environment", str),
             OpenApiParameter("agent", str, description="the requesting agent's name"),
             OpenApiParameter("cursor", str),
-            OpenApiParameter("limit", int, description="page size, at most 200"),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": ActionPagination.max_page_size},
+                description="page size, at most 200",
+            ),
         ],
         responses={200: ActionSerializer(many=True), **ERROR_RESPONSES},
     )
@@ -137,12 +153,7 @@ class ActionCollection(APIView):
     @extend_schema(
         operation_id="actions_create",
         request=ActionCreateSerializer,
-        parameters=[
-            WAIT_PARAM,
-            OpenApiParameter(
-                "Idempotency-Key", str, location=OpenApiParameter.HEADER, description="<= 255 chars"
-            ),
-        ],
+        parameters=[WAIT_PARAM, IDEMPOTENCY_KEY_PARAM],
         responses={
             201: ActionSerializer,
             200: OpenApiResponse(ActionSerializer, description="replay of an Idempotency-Key"),

@@ -178,7 +178,11 @@ class AuditProof(APIView):
             raise NotFound(f"no audit event {seq}")
         checkpoint = selectors.latest_checkpoint_covering(seq)
         if checkpoint is None:
-            raise NotFound("no checkpoint covers this event yet; try again after the next one")
+            raise NotFound(
+                "no checkpoint covers this event yet: Celery beat signs one every "
+                "AUDIT_CHECKPOINT_SECONDS; without beat (the embedded default) run "
+                "`manage.py audit_checkpoint`"
+            )
         leaves = list(selectors.leaf_hashes(up_to=checkpoint.tree_size))
         path = chain.inclusion_proof(seq - 1, leaves)
         return Response(
