@@ -66,6 +66,26 @@ def _wait_seconds(request: Request) -> int:
     return value
 
 
+# A glob is compiled to a regular expression; PostgreSQL refuses one that is "too
+# complex" and a backtracking engine (SQLite's REGEXP is Python's) can take
+# exponential time, so the filters are as long as the fields they match, and a
+# glob has a few wildcards at most.
+FILTER_LIMITS = {"action": 128, "environment": 64, "agent": 64}
+MAX_WILDCARDS = 8
+
+
+def _filter(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name) or None
+    if value is None:
+        return None
+    limit = FILTER_LIMITS[name]
+    if len(value) > limit:
+        raise InvalidInput(details={name: [f"at most {limit} characters"]})
+    if name == "action" and sum(value.count(c) for c in "*?") > MAX_WILDCARDS:
+        raise InvalidInput(details={name: [f"at most {MAX_WILDCARDS} wildcards (* or ?)"]})
+    return value
+
+
 def _idempotency_key(request: Request) -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
@@ -119,9 +139,19 @@ class ActionCollection(APIView):
         operation_id="actions_list",
         parameters=[
             OpenApiParameter("status", str, description="comma-separated statuses"),
-            OpenApiParameter("action", str, description="a glob such as data.*"),
-            OpenApiParameter("environment", str),
-            OpenApiParameter("agent", str, description="the requesting agent's name"),
+            OpenApiParameter(
+                "action",
+                {"type": "string", "maxLength": FILTER_LIMITS["action"]},
+                description=f"a glob such as data.* (at most {MAX_WILDCARDS} wildcards)",
+            ),
+            OpenApiParameter(
+                "environment", {"type": "string", "maxLength": FILTER_LIMITS["environment"]}
+            ),
+            OpenApiParameter(
+                "agent",
+                {"type": "string", "maxLength": FILTER_LIMITS["agent"]},
+                description="the requesting agent's name",
+            ),
             OpenApiParameter("cursor", str),
             OpenApiParameter(
                 "limit",
@@ -141,9 +171,9 @@ class ActionCollection(APIView):
         queryset = selectors.filter_requests(
             selectors.requests_visible_to(request.user),  # type: ignore[arg-type]
             statuses=statuses,
-            action_glob=request.query_params.get("action") or None,
-            environment=request.query_params.get("environment") or None,
-            agent=request.query_params.get("agent") or None,
+            action_glob=_filter(request, "action"),
+            environment=_filter(request, "environment"),
+            agent=_filter(request, "agent"),
         )
         paginator = ActionPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)

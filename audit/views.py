@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
@@ -67,11 +67,14 @@ def _time_param(request: Request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
     if not raw:
         return None
-    value = parse_datetime(raw)
-    if value is None or value.tzinfo is None:
-        raise InvalidInput(
-            details={name: ["an ISO 8601 time with a zone, e.g. 2026-11-22T00:00:00Z"]}
-        )
+    problem = {name: ["an ISO 8601 time with a zone, e.g. 2026-11-22T00:00:00Z"]}
+    try:
+        value = parse_datetime(raw)  # ValueError for a well-formed impossible date
+        if value is None or value.tzinfo is None:
+            raise InvalidInput(details=problem)
+        value.astimezone(UTC)  # OverflowError past year 9999 once in UTC
+    except (ValueError, OverflowError):
+        raise InvalidInput(details=problem) from None
     return value
 
 

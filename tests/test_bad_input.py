@@ -244,3 +244,41 @@ def test_the_database_away_is_a_503_with_retry_after_for_the_console(client, mon
     response = client.get("/")
     assert response.status_code == 503
     assert int(response.headers["Retry-After"]) > 0
+
+
+# --- filters the database cannot take ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "since=2026-13-45T00:00:00Z",  # well-formed, impossible: ValueError in parsing
+        "until=9999-12-31T23:59:59-23:59",  # past year 9999 once in UTC
+        "since=2026-02-30T00:00:00Z",
+    ],
+)
+def test_an_impossible_audit_time_is_a_400(auditor, query):
+    response = Api(auditor.token).client.get(f"/api/v1/audit/events?{query}")
+    assert_error(response, 400, "validation_error", query.split("=")[0])
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("action=" + "*" * 5000, "action"),  # PostgreSQL: "regular expression is too complex"
+        ("action=" + "*a" * 9, "action"),
+        ("action=" + "a" * 129, "action"),
+        ("agent=" + "x" * 65, "agent"),
+        ("environment=" + "e" * 65, "environment"),
+    ],
+)
+def test_a_filter_longer_than_its_field_or_too_wild_is_a_400(agent_api, query, field):
+    agent_api.file(VALID)
+    assert_error(agent_api.client.get(f"/api/v1/actions?{query}"), 400, "validation_error", field)
+
+
+def test_a_glob_with_a_few_wildcards_still_filters(agent_api):
+    agent_api.file(VALID)
+    response = agent_api.client.get("/api/v1/actions?action=d*t*.*x*o*t")  # 5 wildcards
+    assert response.status_code == 200
+    assert [a["action"] for a in response.json()["results"]] == ["data.export"]
