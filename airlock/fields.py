@@ -16,8 +16,12 @@ from airlock.validation import encoded_size, has_control_characters, nesting_dep
 class StrictCharField(serializers.CharField):
     """A string and only a string: DRF's CharField would turn ``42`` into ``"42"``."""
 
-    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *, multiline: bool = False, schema_pattern: str | None = None, **kwargs: Any
+    ) -> None:
         self.multiline = multiline
+        # What the OpenAPI document says the value must match (the checks are in code).
+        self.schema_pattern = schema_pattern
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> str:

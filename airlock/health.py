@@ -17,8 +17,8 @@ def _database_ok() -> bool:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception:  # any failure means "not answering"
-        logger.exception("health check: database is not answering")
+    except Exception as exc:  # any failure means "not answering"
+        logger.warning("health check: database is not answering (%s)", type(exc).__name__)
         return False
     return True
 
@@ -47,4 +47,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "database": "ok" if database_ok else "unreachable",
         "broker": _broker_state(),
     }
-    return JsonResponse(body, status=200 if database_ok else 503)
+    response = JsonResponse(body, status=200 if database_ok else 503)
+    if not database_ok:
+        from airlock.api import RETRY_AFTER_SECONDS
+
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

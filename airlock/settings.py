@@ -56,6 +56,9 @@ INSTALLED_APPS = [
 # Every middleware here is async-capable. One sync-only middleware would make Django
 # run the async long-poll views through async_to_sync, holding a thread per waiter.
 MIDDLEWARE = [
+    # Outermost: API.md's error shape for every /api/ error, 503 while the database
+    # is away, 400 for a query string holding U+0000.
+    "airlock.middleware.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "airlock.security.content_security_policy",
     "servestatic.middleware.ServeStaticMiddleware",
@@ -94,7 +97,12 @@ if DATABASE_URL:
     # Under ASGI every request runs its sync code on a thread of its own, so
     # persistent per-thread connections (CONN_MAX_AGE) would leak one connection per
     # request. PostgreSQL gets a process-wide psycopg pool instead.
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    # CONN_HEALTH_CHECKS: with the pool, Django has psycopg check each connection (one
+    # empty round trip) as it is handed out, so after a PostgreSQL restart the stale
+    # ones are replaced instead of failing a request with "terminating connection".
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+    }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
@@ -130,10 +138,11 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A miss, never an error, while Redis is away: Redis is a cache here.
+            "BACKEND": "airlock.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "airlock",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -154,6 +163,11 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 # side effect and its sweep sends it later, so retrying inside a request only adds latency.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Beat's own state file: in var/ (ignored by git, writable in the image), never in
+# whatever directory beat was started from.
+CELERY_BEAT_SCHEDULE_FILENAME = env_str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / "var" / "celerybeat-schedule")
+)
 CELERY_BEAT_SCHEDULE = {
     "expire-overdue-actions": {
         "task": "approvals.expire_overdue",
@@ -253,6 +267,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every /api/ operation documents its error answers in the error shape.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "airlock.openapi.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ActionStatusEnum": "approvals.models.ActionStatus",
         "PolicyStatusEnum": "policies.models.PolicyStatus",

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import roles
+from airlock import openapi  # noqa: F401 - registers the OpenAPI extensions
 from airlock.errors import Forbidden, InvalidInput, NotFound
 from approvals import selectors, services
 from approvals.backtest import backtest
@@ -38,8 +39,16 @@ from policies.serializers import BacktestSerializer
 
 WAIT_PARAM = OpenApiParameter(
     "wait",
-    int,
+    {"type": "integer", "minimum": 0, "maximum": settings.AIRLOCK["MAX_WAIT_SECONDS"]},
     description="hold the response until the request is decided or N (0-30) seconds pass",
+)
+IDEMPOTENCY_KEY_PARAM = OpenApiParameter(
+    "Idempotency-Key",
+    # What _idempotency_key accepts: 1 to 255 printable ASCII characters (a header
+    # value cannot begin or end with a space).
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
+    location=OpenApiParameter.HEADER,
+    description="the same key from the same agent replays the first request (200)",
 )
 ERROR_RESPONSES = {
     400: OpenApiResponse(description="bad input; `details` names each bad field"),
@@ -63,6 +72,26 @@ def _wait_seconds(request: Request) -> int:
         raise InvalidInput(details={"wait": ["must be a whole number of seconds"]}) from None
     if not 0 <= value <= limit:
         raise InvalidInput(details={"wait": [f"must be between 0 and {limit}"]})
+    return value
+
+
+# A glob is compiled to a regular expression; PostgreSQL refuses one that is "too
+# complex" and a backtracking engine (SQLite's REGEXP is Python's) can take
+# exponential time, so the filters are as long as the fields they match, and a
+# glob has a few wildcards at most.
+FILTER_LIMITS = {"action": 128, "environment": 64, "agent": 64}
+MAX_WILDCARDS = 8
+
+
+def _filter(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name) or None
+    if value is None:
+        return None
+    limit = FILTER_LIMITS[name]
+    if len(value) > limit:
+        raise InvalidInput(details={name: [f"at most {limit} characters"]})
+    if name == "action" and sum(value.count(c) for c in "*?") > MAX_WILDCARDS:
+        raise InvalidInput(details={name: [f"at most {MAX_WILDCARDS} wildcards (* or ?)"]})
     return value
 
 
@@ -112,15 +141,32 @@ class ActionPagination(CursorPagination):
 
 
 class ActionCollection(APIView):
+    # Read by drf-spectacular: the list is documented as the page it is.
+    pagination_class = ActionPagination
+
     @extend_schema(
         operation_id="actions_list",
         parameters=[
             OpenApiParameter("status", str, description="comma-separated statuses"),
-            OpenApiParameter("action", str, description="a glob such as data.*"),
-            OpenApiParameter("environment", str),
-            OpenApiParameter("agent", str, description="the requesting agent's name"),
+            OpenApiParameter(
+                "action",
+                {"type": "string", "maxLength": FILTER_LIMITS["action"]},
+                description=f"a glob such as data.* (at most {MAX_WILDCARDS} wildcards)",
+            ),
+            OpenApiParameter(
+                "environment", {"type": "string", "maxLength": FILTER_LIMITS["environment"]}
+            ),
+            OpenApiParameter(
+                "agent",
+                {"type": "string", "maxLength": FILTER_LIMITS["agent"]},
+                description="the requesting agent's name",
+            ),
             OpenApiParameter("cursor", str),
-            OpenApiParameter("limit", int, description="page size, at most 200"),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": ActionPagination.max_page_size},
+                description="page size, at most 200",
+            ),
         ],
         responses={200: ActionSerializer(many=True), **ERROR_RESPONSES},
     )
@@ -134,9 +180,9 @@ class ActionCollection(APIView):
         queryset = selectors.filter_requests(
             selectors.requests_visible_to(request.user),  # type: ignore[arg-type]
             statuses=statuses,
-            action_glob=request.query_params.get("action") or None,
-            environment=request.query_params.get("environment") or None,
-            agent=request.query_params.get("agent") or None,
+            action_glob=_filter(request, "action"),
+            environment=_filter(request, "environment"),
+            agent=_filter(request, "agent"),
         )
         paginator = ActionPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
@@ -146,12 +192,7 @@ class ActionCollection(APIView):
     @extend_schema(
         operation_id="actions_create",
         request=ActionCreateSerializer,
-        parameters=[
-            WAIT_PARAM,
-            OpenApiParameter(
-                "Idempotency-Key", str, location=OpenApiParameter.HEADER, description="<= 255 chars"
-            ),
-        ],
+        parameters=[WAIT_PARAM, IDEMPOTENCY_KEY_PARAM],
         responses={
             201: ActionSerializer,
             200: OpenApiResponse(ActionSerializer, description="replay of an Idempotency-Key"),

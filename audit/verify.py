@@ -424,6 +424,22 @@ def verify_proof(
     proof: dict[str, Any], published_keys: Iterable[dict[str, Any]]
 ) -> tuple[bool, str]:
     """Check an inclusion proof from ``/api/v1/audit/events/{seq}/proof``."""
+    if not isinstance(proof, dict):
+        return False, "not an inclusion proof: expected a JSON object"
+    error = proof.get("error")
+    if isinstance(error, dict):
+        # Saved with `curl > proof.json`: the server's refusal says why there is no proof.
+        return False, (
+            "not a proof but the server's error answer: "
+            f"{error.get('code', '?')}: {error.get('message', '')}"
+        )
+    missing = [
+        k
+        for k in ("seq", "leaf_index", "tree_size", "leaf_hash", "canonical", "proof", "checkpoint")
+        if k not in proof
+    ]
+    if missing:
+        return False, f"not an inclusion proof: missing {', '.join(missing)}"
     keys = {name: entry["key"] for name, entry in key_table(published_keys).items()}
     try:
         checkpoint, _ = open_checkpoint(proof["checkpoint"], keys)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
@@ -69,11 +69,14 @@ def _time_param(request: Request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
     if not raw:
         return None
-    value = parse_datetime(raw)
-    if value is None or value.tzinfo is None:
-        raise InvalidInput(
-            details={name: ["an ISO 8601 time with a zone, e.g. 2026-11-22T00:00:00Z"]}
-        )
+    problem = {name: ["an ISO 8601 time with a zone, e.g. 2026-11-22T00:00:00Z"]}
+    try:
+        value = parse_datetime(raw)  # ValueError for a well-formed impossible date
+        if value is None or value.tzinfo is None:
+            raise InvalidInput(details=problem)
+        value.astimezone(UTC)  # OverflowError past year 9999 once in UTC
+    except (ValueError, OverflowError):
+        raise InvalidInput(details=problem) from None
     return value
 
 
@@ -188,7 +191,11 @@ class AuditProof(APIView):
             raise NotFound(f"no audit event {seq}")
         checkpoint = selectors.latest_checkpoint_covering(seq)
         if checkpoint is None:
-            raise NotFound("no checkpoint covers this event yet; try again after the next one")
+            raise NotFound(
+                "no checkpoint covers this event yet: Celery beat signs one every "
+                "AUDIT_CHECKPOINT_SECONDS; without beat (the embedded default) run "
+                "`manage.py audit_checkpoint`"
+            )
         leaves = list(selectors.leaf_hashes(up_to=checkpoint.tree_size))
         path = chain.inclusion_proof(seq - 1, leaves)
         return Response(

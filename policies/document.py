@@ -19,6 +19,9 @@ from policies.decisions import DEFAULT_OUTCOME
 EFFECTS = ("allow", "require_approval", "deny")
 MAX_DOCUMENT_BYTES = 256 * 1024
 MAX_RULES = 1000
+# A real policy nests about six deep; PyYAML's composer recurses once per level, so a
+# document nested thousands deep would end in a RecursionError after many seconds.
+MAX_NESTING = 32
 MAX_WHEN_LENGTH = 2000
 MAX_TIMEOUT_SECONDS = 30 * 24 * 3600
 MIN_TIMEOUT_SECONDS = 60
@@ -263,12 +266,23 @@ def parse_document(text: str) -> dict[str, Any]:
         raise PolicyDocumentError([Problem(None, "", f"larger than {MAX_DOCUMENT_BYTES} bytes")])
     try:
         # Aliases would let a small document expand enormously when stored as JSON.
+        # The event stream is read without recursion, so depth is checked here first.
+        depth = 0
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent):
                 line = event.start_mark.line + 1 if event.start_mark else None
                 raise PolicyDocumentError(
                     [Problem(line, "", "YAML anchors and aliases are not allowed")]
                 )
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_NESTING:
+                    line = event.start_mark.line + 1 if event.start_mark else None
+                    raise PolicyDocumentError(
+                        [Problem(line, "", f"nested more than {MAX_NESTING} levels deep")]
+                    )
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

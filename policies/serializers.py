@@ -18,7 +18,7 @@ class RequestFactsSerializer(RejectUnknownFields, serializers.Serializer):
     """The part of API.md's request that policy reads: filed by an agent
     (``approvals``' ActionCreateSerializer) or described to the simulator."""
 
-    action = StrictCharField(max_length=128)
+    action = StrictCharField(max_length=128, schema_pattern=ACTION_RE.pattern)
     resource = StrictCharField(max_length=512)
     environment = StrictCharField(max_length=64, required=False, allow_blank=True)
     payload = serializers.JSONField(required=False, allow_null=True)
