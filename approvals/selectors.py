@@ -178,3 +178,79 @@ def queue_item_for(user_id: int, action_id: UUID) -> dict[str, Any] | None:
     if not in_groups or is_requester(action, person):
         return None
     return ActionSerializer(action).data
+
+
+# --- the console's queue filters (read-only) ------------------------------------------
+
+
+def _json_list_holds(
+    queryset: QuerySet[ActionRequest], field: str, item: Any, test: Any
+) -> QuerySet[ActionRequest]:
+    """Rows whose JSON list ``field`` holds ``item``: a containment query where the
+    database has one (PostgreSQL), else the same test in Python (SQLite)."""
+    from django.db import connection
+
+    if connection.features.supports_json_field_contains:
+        return queryset.filter(**{f"{field}__contains": [item]})
+    ids = [pk for pk, values in queryset.values_list("pk", field) if test(values or [])]
+    return queryset.filter(pk__in=ids)
+
+
+def with_data_class(queryset: QuerySet[ActionRequest], entity: str) -> QuerySet[ActionRequest]:
+    """Requests whose screening found ``entity`` (an entity type such as US_SSN)."""
+    return _json_list_holds(
+        queryset,
+        "findings",
+        {"entity": entity},
+        lambda findings: any(isinstance(f, dict) and f.get("entity") == entity for f in findings),
+    )
+
+
+def with_rule(queryset: QuerySet[ActionRequest], rule: str) -> QuerySet[ActionRequest]:
+    """Requests decided by the policy rule named ``rule``."""
+    return _json_list_holds(queryset, "policy_rules", rule, lambda rules: rule in rules)
+
+
+def queue_facets(queryset: QuerySet[ActionRequest], limit: int = 5000) -> dict[str, list[str]]:
+    """The environments, data classes, rules and agents present in ``queryset`` (the
+    first ``limit`` rows): the choices a queue filter offers."""
+    environments: set[str] = set()
+    classes: set[str] = set()
+    rules: set[str] = set()
+    agents: set[str] = set()
+    rows = queryset.order_by().values_list(
+        "environment", "findings", "policy_rules", "requester_agent__name"
+    )[:limit]
+    for environment, findings, policy_rules, agent in rows:
+        if environment:
+            environments.add(environment)
+        classes.update(
+            str(f["entity"]) for f in findings or () if isinstance(f, dict) and "entity" in f
+        )
+        rules.update(str(r) for r in policy_rules or ())
+        if agent:
+            agents.add(agent)
+    return {
+        "environments": sorted(environments),
+        "data_classes": sorted(classes),
+        "rules": sorted(rules),
+        "agents": sorted(agents),
+    }
+
+
+def previous_approved(action: ActionRequest, principal: User) -> ActionRequest | None:
+    """The latest earlier request for the same action on the same resource that was
+    approved and that ``principal`` may see: what a repeat is compared with."""
+    return (
+        requests_visible_to(principal)
+        .filter(
+            action=action.action,
+            resource=action.resource,
+            status=ActionStatus.APPROVED,
+            created_at__lt=action.created_at,
+            screened_at__isnull=False,
+        )
+        .exclude(pk=action.pk)
+        .order_by("-created_at")
+        .first()
+    )

@@ -58,7 +58,7 @@ def test_approving_in_the_console_goes_through_the_same_gate(client, agent_api, 
     ]
     client.force_login(reviewer.user)
     page = client.get(f"/actions/{action_id}/")
-    assert b">Approve</button>" in page.content
+    assert b'id="approve-button"' in page.content
     response = client.post(f"/actions/{action_id}/approve", {"comment": "ship it"})
     assert response.status_code == 302
     assert ActionRequest.objects.get(pk=action_id).status == "approved"
@@ -74,7 +74,7 @@ def test_self_approval_in_the_console_is_refused_and_audited(client, agent_api, 
     ]
     client.force_login(agent_owner.user)
     page = client.get(f"/actions/{action_id}/")
-    assert b">Approve</button>" not in page.content
+    assert b'id="approve-button"' not in page.content
     assert b"cannot approve their own action" in page.content
     # A hand-made POST meets the same refusal as the API.
     response = client.post(f"/actions/{action_id}/approve", follow=True)
