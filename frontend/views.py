@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
+import time
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.models import Agent, User
+from accounts.models import AGENT_NAME_RE, Agent, User
 from airlock.errors import DomainError
 from approvals import duties, screening, selectors, services
 from approvals.models import ActionRequest, ActionStatus, Verdict
@@ -55,10 +57,26 @@ QUEUE_SORTS = {
 }
 
 
-def _choice(request: HttpRequest, name: str, allowed: list[str]) -> str:
-    """A filter value from the query string, kept only if it is one on offer."""
+_FILTER_VALUE = {
+    "environment": re.compile(r"^[^\x00-\x1f\x7f]{1,64}$"),
+    "data_class": re.compile(r"^[A-Z][A-Z0-9_]{0,63}$"),
+    "rule": re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$"),
+    "agent": re.compile(AGENT_NAME_RE),
+}
+
+
+def _choice(request: HttpRequest, name: str) -> str:
+    """A filter value from the query string, or "" when it cannot be one."""
     value = request.GET.get(name, "")
-    return value if value in allowed else ""
+    return value if _FILTER_VALUE[name].match(value) else ""
+
+
+def _with_chosen(facets: dict[str, list[str]], chosen: dict[str, str]) -> dict[str, list[str]]:
+    plural = {"environment": "environments", "data_class": "data_classes", "rule": "rules"}
+    for name, key in {**plural, "agent": "agents"}.items():
+        if chosen[name] and chosen[name] not in facets[key]:
+            facets[key] = sorted([*facets[key], chosen[name]])
+    return facets
 
 
 @login_required
@@ -66,15 +84,11 @@ def home(request: HttpRequest) -> HttpResponse:
     """What waits for this person's review, soonest deadline first, filtered by
     environment, data class, rule and agent. The page's script swaps in
     ``?fragment=1`` when the live queue says something changed."""
+    started = time.perf_counter()
     queue = selectors.reviewable_by(request.user)  # type: ignore[arg-type]
-    facets = selectors.queue_facets(queue)
-    chosen = {
-        "environment": _choice(request, "environment", facets["environments"]),
-        "data_class": _choice(request, "data_class", facets["data_classes"]),
-        "rule": _choice(request, "rule", facets["rules"]),
-        "agent": _choice(request, "agent", facets["agents"]),
-        "sort": _choice(request, "sort", list(QUEUE_SORTS)) or "expiry",
-    }
+    chosen = {name: _choice(request, name) for name in _FILTER_VALUE}
+    sort = request.GET.get("sort", "")
+    chosen["sort"] = sort if sort in QUEUE_SORTS else "expiry"
     filtered = selectors.filter_requests(
         queue, environment=chosen["environment"] or None, agent=chosen["agent"] or None
     )
@@ -85,14 +99,19 @@ def home(request: HttpRequest) -> HttpResponse:
     page = Paginator(filtered.order_by(*QUEUE_SORTS[chosen["sort"]]), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    fragment = bool(request.GET.get("fragment"))
     context = {
         "page": page,
-        "facets": facets,
+        # The choices on offer: what the queue holds, and what is chosen now.
+        "facets": None if fragment else _with_chosen(selectors.queue_facets(queue), chosen),
         "chosen": chosen,
         "filtered": any(chosen[k] for k in ("environment", "data_class", "rule", "agent")),
     }
-    template = "frontend/_queue_rows.html" if request.GET.get("fragment") else "frontend/home.html"
-    return render(request, template, context)
+    template = "frontend/_queue_rows.html" if fragment else "frontend/home.html"
+    response = render(request, template, context)
+    # The view's own time (queries and rendering), read by benchmarks/console.py.
+    response["Server-Timing"] = f"queue;dur={(time.perf_counter() - started) * 1000:.1f}"
+    return response
 
 
 @login_required
