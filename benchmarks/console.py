@@ -91,18 +91,27 @@ def main() -> int:
     parser.add_argument(
         "--queue-size", type=int, default=0, help="then time the queue page with this many pending"
     )
+    parser.add_argument(
+        "--queue-phase",
+        choices=("both", "fill", "time"),
+        default="both",
+        help="fill the queue, time the page, or both (console.sh analyzes the tables between)",
+    )
     args = parser.parse_args()
 
     session = sign_in(args.url, args.email, args.password)
-    result = asyncio.run(run(args.url, args.token, session, args.requests))
-    lat = result["latencies"]
-    print(
-        f"{result['received']}/{result['filed']} events received; POST start to socket event: "
-        f"p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms, max {max(lat) * 1000:.1f} ms"
-    )
+    ok = True
+    if args.requests:
+        result = asyncio.run(run(args.url, args.token, session, args.requests))
+        lat = result["latencies"]
+        print(
+            f"{result['received']}/{result['filed']} events received; POST start to socket event: "
+            f"p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms, max {max(lat) * 1000:.1f} ms"
+        )
+        ok = result["received"] == result["filed"]
     if args.queue_size:
-        queue_page(args.url, args.token, session, args.queue_size)
-    return 0 if result["received"] == result["filed"] else 1
+        queue_page(args.url, args.token, session, args.queue_size, args.queue_phase)
+    return 0 if ok else 1
 
 
 def waiting(browser: httpx.Client) -> int:
@@ -135,7 +144,7 @@ def server_ms(response: httpx.Response) -> float:
     return float(found.group(1)) / 1000
 
 
-def queue_page(url: str, token: str, session: str, size: int) -> None:
+def queue_page(url: str, token: str, session: str, size: int, phase: str = "both") -> None:
     """Fill the reviewer's queue to ``size`` pending requests, then time the queue page:
     the view's own time (its ``Server-Timing``) and the whole response on loopback,
     unfiltered, filtered, and the live fragment."""
@@ -144,12 +153,16 @@ def queue_page(url: str, token: str, session: str, size: int) -> None:
         browser,
         httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api,
     ):
-        for index in range(max(0, size - waiting(browser))):
-            api.post("/api/v1/actions", json=fill_body(index))
-        deadline = time.perf_counter() + 300
-        while waiting(browser) < size and time.perf_counter() < deadline:
-            time.sleep(0.5)  # payloads wait for the screening worker
+        if phase != "time":
+            for index in range(max(0, size - waiting(browser))):
+                api.post("/api/v1/actions", json=fill_body(index))
+            deadline = time.perf_counter() + 300
+            while waiting(browser) < size and time.perf_counter() < deadline:
+                time.sleep(0.5)  # payloads wait for the screening worker
         pending = waiting(browser)
+        if phase == "fill":
+            print(f"queue filled: {pending} pending")
+            return
         variants = {
             "queue page": "/",
             "filtered (production, e-mail)": "/?environment=production&data_class=EMAIL_ADDRESS",

@@ -238,3 +238,40 @@ def short_target(target: str) -> str:
     """``action:d1e67438…`` for a UUID target (the full one is in the link's title)."""
     match = _UUID_TARGET.match(str(target))
     return f"{match.group(1)}:{match.group(2)}…" if match else str(target)
+
+
+@register.simple_tag
+def risk_badges(item: Any) -> SafeString:
+    """The environment (production marked in words and colour) and the data classes
+    found in a request's payload, as a list of badges. Built here rather than in an
+    included template: the queue draws it on every row."""
+    environment = item.environment
+    if not environment:
+        parts = [mark_safe('<li class="badge" title="no environment given">no environment</li>')]
+    elif is_production(environment):
+        parts = [
+            format_html(
+                '<li class="badge badge-prod" title="production environment">▲ {}</li>',
+                environment,
+            )
+        ]
+    else:
+        parts = [
+            format_html('<li class="badge badge-env" title="environment">{}</li>', environment)
+        ]
+    for found in data_classes(item.findings):
+        secret = found["kind"] == "secret"
+        parts.append(
+            format_html(
+                '<li class="badge badge-{}" title="{} found: {}">{}{}</li>',
+                found["kind"],
+                "secret" if secret else "personal data",
+                found["entity"],
+                "secret: " if secret else "",
+                found["label"],
+            )
+        )
+    return format_html(
+        '<ul class="badges" aria-label="Environment and data">{}</ul>',
+        mark_safe("".join(parts)),  # noqa: S308 (each part escaped by format_html)
+    )
