@@ -211,23 +211,35 @@ def with_rule(queryset: QuerySet[ActionRequest], rule: str) -> QuerySet[ActionRe
     return _json_list_holds(queryset, "policy_rules", rule, lambda rules: rule in rules)
 
 
+_FOUND_ENTITY = re.compile(r'"entity": ?"([A-Z][A-Z0-9_]*)"')
+_RULE_NAME = re.compile(r'"([a-z0-9][a-z0-9_.-]*)"')
+
+
 def queue_facets(queryset: QuerySet[ActionRequest], limit: int = 5000) -> dict[str, list[str]]:
     """The environments, data classes, rules and agents present in ``queryset`` (the
-    first ``limit`` rows): the choices a queue filter offers."""
+    first ``limit`` rows): the choices a queue filter offers. The JSON columns are
+    read as text and only their entity types and rule names picked out: decoding
+    every row's findings would cost more than the rest of the queue page."""
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
     environments: set[str] = set()
     classes: set[str] = set()
     rules: set[str] = set()
     agents: set[str] = set()
     rows = queryset.order_by().values_list(
-        "environment", "findings", "policy_rules", "requester_agent__name"
+        "environment",
+        Cast("findings", TextField()),
+        Cast("policy_rules", TextField()),
+        "requester_agent__name",
     )[:limit]
     for environment, findings, policy_rules, agent in rows:
         if environment:
             environments.add(environment)
-        classes.update(
-            str(f["entity"]) for f in findings or () if isinstance(f, dict) and "entity" in f
-        )
-        rules.update(str(r) for r in policy_rules or ())
+        if findings and findings != "[]":
+            classes.update(_FOUND_ENTITY.findall(findings))
+        if policy_rules:
+            rules.update(_RULE_NAME.findall(policy_rules))
         if agent:
             agents.add(agent)
     return {

@@ -96,7 +96,9 @@ def home(request: HttpRequest) -> HttpResponse:
         filtered = selectors.with_data_class(filtered, chosen["data_class"])
     if chosen["rule"]:
         filtered = selectors.with_rule(filtered, chosen["rule"])
-    page = Paginator(filtered.order_by(*QUEUE_SORTS[chosen["sort"]]), PAGE_SIZE).get_page(
+    # A row shows no payload, context or justification: leave them in the database.
+    rows = filtered.defer("payload", "context", "justification", "outcome_detail")
+    page = Paginator(rows.order_by(*QUEUE_SORTS[chosen["sort"]]), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     fragment = bool(request.GET.get("fragment"))

@@ -476,3 +476,22 @@ def test_the_dashboards_percentiles():
     assert _percentile([], 50) is None
     assert _percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
     assert _percentile([float(i) for i in range(101)], 95) == 95.0
+
+
+def test_the_queue_costs_the_same_queries_for_5_or_60_requests(client, agent_api, reviewer):
+    def load() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/").status_code == 200
+        return len(queries)
+
+    for index in range(5):
+        agent_api.file({"action": "x.y", "resource": f"r://{index}", "payload": {"n": index}})
+    client.force_login(reviewer.user)
+    few = load()
+    for index in range(55):
+        agent_api.file({"action": "x.y", "resource": f"r://{index}", "environment": "prod"})
+    assert load() == few
+    assert few <= 10
