@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet, prefetch_related_objects
 from accounts import roles
 from accounts.models import Agent, User
 from approvals import duties
-from approvals.models import FINAL_STATUSES, ActionRequest
+from approvals.models import FINAL_STATUSES, ActionRequest, ActionStatus
 
 _RELATED = ("requester_agent__owner", "requester_user")
 _PREFETCH = ("reviews__reviewer", "reviewer_groups")
@@ -142,3 +142,91 @@ def queue_item_for(user_id: int, action_id: UUID) -> dict[str, Any] | None:
     if person is None or action is None or not duties.in_audience(action, person):
         return None
     return ActionSerializer(action).data
+
+
+# --- the console's queue filters (read-only) ------------------------------------------
+
+
+def _json_list_holds(
+    queryset: QuerySet[ActionRequest], field: str, item: Any, test: Any
+) -> QuerySet[ActionRequest]:
+    """Rows whose JSON list ``field`` holds ``item``: a containment query where the
+    database has one (PostgreSQL), else the same test in Python (SQLite)."""
+    from django.db import connection
+
+    if connection.features.supports_json_field_contains:
+        return queryset.filter(**{f"{field}__contains": [item]})
+    ids = [pk for pk, values in queryset.values_list("pk", field) if test(values or [])]
+    return queryset.filter(pk__in=ids)
+
+
+def with_data_class(queryset: QuerySet[ActionRequest], entity: str) -> QuerySet[ActionRequest]:
+    """Requests whose screening found ``entity`` (an entity type such as US_SSN)."""
+    return _json_list_holds(
+        queryset,
+        "findings",
+        {"entity": entity},
+        lambda findings: any(isinstance(f, dict) and f.get("entity") == entity for f in findings),
+    )
+
+
+def with_rule(queryset: QuerySet[ActionRequest], rule: str) -> QuerySet[ActionRequest]:
+    """Requests decided by the policy rule named ``rule``."""
+    return _json_list_holds(queryset, "policy_rules", rule, lambda rules: rule in rules)
+
+
+_FOUND_ENTITY = re.compile(r'"entity": ?"([A-Z][A-Z0-9_]*)"')
+_RULE_NAME = re.compile(r'"([a-z0-9][a-z0-9_.-]*)"')
+
+
+def queue_facets(queryset: QuerySet[ActionRequest], limit: int = 5000) -> dict[str, list[str]]:
+    """The environments, data classes, rules and agents present in ``queryset`` (the
+    first ``limit`` rows): the choices a queue filter offers. The JSON columns are
+    read as text and only their entity types and rule names picked out: decoding
+    every row's findings would cost more than the rest of the queue page."""
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    environments: set[str] = set()
+    classes: set[str] = set()
+    rules: set[str] = set()
+    agents: set[str] = set()
+    rows = queryset.order_by().values_list(
+        "environment",
+        Cast("findings", TextField()),
+        Cast("policy_rules", TextField()),
+        "requester_agent__name",
+    )[:limit]
+    for environment, findings, policy_rules, agent in rows:
+        if environment:
+            environments.add(environment)
+        if findings and findings != "[]":
+            classes.update(_FOUND_ENTITY.findall(findings))
+        if policy_rules:
+            rules.update(_RULE_NAME.findall(policy_rules))
+        if agent:
+            agents.add(agent)
+    return {
+        "environments": sorted(environments),
+        "data_classes": sorted(classes),
+        "rules": sorted(rules),
+        "agents": sorted(agents),
+    }
+
+
+def previous_approved(action: ActionRequest, principal: User) -> ActionRequest | None:
+    """The latest earlier request for the same action on the same resource that was
+    approved and that ``principal`` may see: what a repeat is compared with."""
+    return (
+        requests_visible_to(principal)
+        .filter(
+            action=action.action,
+            resource=action.resource,
+            status=ActionStatus.APPROVED,
+            created_at__lt=action.created_at,
+            screened_at__isnull=False,
+        )
+        .exclude(pk=action.pk)
+        .order_by("-created_at")
+        .first()
+    )

@@ -17,6 +17,7 @@ urlpatterns = [
     path("mine/", views.my_requests, name="my-requests"),
     path("history/", views.history, name="history"),
     path("audit/", views.audit_log, name="audit-log"),
+    path("dashboard/", views.dashboard_page, name="dashboard"),
     path("agents/", manage.agents, name="agents"),
     path("agents/<str:name>/revoke", manage.agent_revoke, name="agent-revoke"),
     path("tokens/", manage.tokens, name="tokens"),

@@ -3,7 +3,10 @@ the approvals selectors and services, the same gate as the API."""
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
+import time
 from typing import Any
 from uuid import UUID
 
@@ -12,19 +15,21 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import roles
-from accounts.models import Agent
+from accounts.models import AGENT_NAME_RE, Agent, User
 from airlock.errors import DomainError
 from approvals import duties, selectors, services
-from approvals.models import ActionStatus, Verdict
+from approvals.models import ActionRequest, ActionStatus, Verdict
 from audit import catalogue
 from audit import selectors as audit_selectors
 from audit.selectors import events_for_target
+from frontend import dashboard
 
 PAGE_SIZE = 50
 _NOTHING = object()  # "nothing revealed" (None is a payload that can be revealed)
@@ -47,14 +52,70 @@ class SignIn(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
 
+QUEUE_SORTS = {
+    "expiry": (F("expires_at").asc(nulls_last=True), "created_at"),
+    "newest": ("-created_at",),
+    "oldest": ("created_at",),
+}
+
+
+_FILTER_VALUE = {
+    "environment": re.compile(r"^[^\x00-\x1f\x7f]{1,64}$"),
+    "data_class": re.compile(r"^[A-Z][A-Z0-9_]{0,63}$"),
+    "rule": re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$"),
+    "agent": re.compile(AGENT_NAME_RE),
+}
+
+
+def _choice(request: HttpRequest, name: str) -> str:
+    """A filter value from the query string, or "" when it cannot be one."""
+    value = request.GET.get(name, "")
+    return value if _FILTER_VALUE[name].match(value) else ""
+
+
+def _with_chosen(facets: dict[str, list[str]], chosen: dict[str, str]) -> dict[str, list[str]]:
+    plural = {"environment": "environments", "data_class": "data_classes", "rule": "rules"}
+    for name, key in {**plural, "agent": "agents"}.items():
+        if chosen[name] and chosen[name] not in facets[key]:
+            facets[key] = sorted([*facets[key], chosen[name]])
+    return facets
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """What waits for this person's review, soonest deadline first. The page's
-    script swaps in ``?fragment=1`` when the live queue says something changed."""
-    queue = selectors.reviewable_by(request.user).order_by("expires_at", "created_at")  # type: ignore[arg-type]
-    page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "frontend/_queue_rows.html" if request.GET.get("fragment") else "frontend/home.html"
-    return render(request, template, {"page": page})
+    """What waits for this person's review, soonest deadline first, filtered by
+    environment, data class, rule and agent. The page's script swaps in
+    ``?fragment=1`` when the live queue says something changed."""
+    started = time.perf_counter()
+    queue = selectors.reviewable_by(request.user)  # type: ignore[arg-type]
+    chosen = {name: _choice(request, name) for name in _FILTER_VALUE}
+    sort = request.GET.get("sort", "")
+    chosen["sort"] = sort if sort in QUEUE_SORTS else "expiry"
+    filtered = selectors.filter_requests(
+        queue, environment=chosen["environment"] or None, agent=chosen["agent"] or None
+    )
+    if chosen["data_class"]:
+        filtered = selectors.with_data_class(filtered, chosen["data_class"])
+    if chosen["rule"]:
+        filtered = selectors.with_rule(filtered, chosen["rule"])
+    # A row shows no payload, context or justification: leave them in the database.
+    rows = filtered.defer("payload", "context", "justification", "outcome_detail")
+    page = Paginator(rows.order_by(*QUEUE_SORTS[chosen["sort"]]), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    fragment = bool(request.GET.get("fragment"))
+    context = {
+        "page": page,
+        # The choices on offer: what the queue holds, and what is chosen now.
+        "facets": None if fragment else _with_chosen(selectors.queue_facets(queue), chosen),
+        "chosen": chosen,
+        "filtered": any(chosen[k] for k in ("environment", "data_class", "rule", "agent")),
+    }
+    template = "frontend/_queue_rows.html" if fragment else "frontend/home.html"
+    response = render(request, template, context)
+    # The view's own time (queries and rendering), read by benchmarks/console.py.
+    response["Server-Timing"] = f"queue;dur={(time.perf_counter() - started) * 1000:.1f}"
+    return response
 
 
 @login_required
@@ -62,15 +123,51 @@ def action_detail(request: HttpRequest, action_id: UUID) -> HttpResponse:
     return _action_page(request, action_id)
 
 
+def _payload_text(action: ActionRequest) -> str | None:
+    """The masked payload as the page shows it, or None while it is withheld."""
+    if not action.screened_at or action.screening_note:
+        return None
+    return json.dumps(action.payload, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def _changes_since(action: ActionRequest, user: User) -> dict[str, Any] | None:
+    """What changed in the (masked) payload since the last approved request for the
+    same action on the same resource: a repeat is judged by its difference."""
+    earlier = selectors.previous_approved(action, user)
+    if earlier is None:
+        return None
+    now_text, then_text = _payload_text(action), _payload_text(earlier)
+    if now_text is None or then_text is None:
+        return None
+    lines = list(
+        difflib.unified_diff(
+            then_text.splitlines(), now_text.splitlines(), "approved", "this request", lineterm=""
+        )
+    )[2:]
+    kinds = {"+": "add", "-": "del", "@": "hunk"}
+    return {
+        "earlier": earlier,
+        "same": not lines,
+        "lines": [{"kind": kinds.get(line[:1], "same"), "text": line} for line in lines],
+    }
+
+
 def _action_page(request: HttpRequest, action_id: UUID, revealed: Any = _NOTHING) -> HttpResponse:
     action = selectors.visible_action(request.user, action_id)  # type: ignore[arg-type]
     if action is None:
         raise Http404("no such action request")
     user = request.user
+    reviews = list(action.reviews.all())
+    progress = action.progress(reviews)
+    for requirement in progress:
+        requirement["met"] = requirement["approved"] >= requirement["approvals"]
     context = {
         "action": action,
-        "payload": json.dumps(action.payload, indent=2, ensure_ascii=False, sort_keys=True),
-        "progress": action.progress(action.reviews.all()),
+        "payload": _payload_text(action),
+        "progress": progress,
+        "reviews": reviews,
+        "context_items": sorted((action.context or {}).items()),
+        "changes": _changes_since(action, user),  # type: ignore[arg-type]
         "timeline": events_for_target(action.audit_target)[:200],
         "approve_refusal": duties.refusal(action, user, Verdict.APPROVE),  # type: ignore[arg-type]
         "deny_refusal": duties.refusal(action, user, Verdict.DENY),  # type: ignore[arg-type]
@@ -158,11 +255,16 @@ def history(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/requests.html", context)
 
 
+def _require_audit_reader(request: HttpRequest) -> None:
+    if not roles.can_read_audit(request.user):
+        raise Http404("for airlock-auditors and airlock-admins")
+
+
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
-    """The audit log for auditors and admins, newest first, filtered like the API."""
-    if not roles.can_read_audit(request.user):
-        raise Http404("the audit log is for airlock-auditors and airlock-admins")
+    """The audit log for auditors and admins, newest first, filtered like the API,
+    with the chain's verification and its latest signed checkpoint."""
+    _require_audit_reader(request)
     event_type = request.GET.get("type") or None
     events = audit_selectors.events(
         # Only a type from the catalogue filters; anything else shows every type.
@@ -171,5 +273,18 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         target=request.GET.get("target") or None,
     ).order_by("-seq")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    types = [catalogue.get(name) for name in catalogue.names()]
-    return render(request, "frontend/audit.html", {"page": page, "event_types": types})
+    context = {
+        "page": page,
+        "event_types": [catalogue.get(name) for name in catalogue.names()],
+        "chain": dashboard.chain_status(),
+        "checkpoint": dashboard.latest_checkpoint(),
+    }
+    return render(request, "frontend/audit.html", context)
+
+
+@login_required
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    """Figures for admins and auditors: volume, speed of decisions, what waits, who
+    asks most, and refused self-approvals."""
+    _require_audit_reader(request)
+    return render(request, "frontend/dashboard.html", dashboard.summary())

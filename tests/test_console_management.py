@@ -109,3 +109,24 @@ def test_the_simulator_shows_a_decision(client, auditor):
 def test_policies_are_for_admins_and_auditors(client, reviewer):
     client.force_login(reviewer.user)
     assert client.get("/policies/").status_code == 404
+
+
+def test_a_reviewer_is_told_what_the_agents_page_shows_them(client, reviewer, requester_agent):
+    """Issue 11: a reviewer saw "No agents." though agents exist."""
+    client.force_login(reviewer.user)
+    page = client.get("/agents/").content.decode()
+    assert "No agents." not in page
+    assert "lists only the agents <strong>you own</strong>" in page
+    assert "only airlock-admins see and create every agent" in page
+    assert "You own no agents." in page
+    assert "etl-bot" not in page  # still not theirs to see
+
+
+def test_an_owner_and_an_admin_are_told_their_scope(client, agent_owner, requester_agent):
+    client.force_login(agent_owner.user)
+    page = client.get("/agents/").content.decode()
+    assert "you own</strong> (1)" in page
+    assert "etl-bot" in page
+    admin = make_person("root@example.com", groups=["airlock-admins"])
+    client.force_login(admin.user)
+    assert "every agent is listed" in client.get("/agents/").content.decode()
