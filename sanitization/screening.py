@@ -69,16 +69,19 @@ def _long_integer(value: Any) -> bool:
 
 def _texts(value: Any) -> Iterator[str]:
     """Every text in ``value`` that will be analyzed (with repeats)."""
-    stack = [value]
+    # (value, under a secret-named key): there only the keys are read, and only to
+    # mask them (a key is shown, and it is in a finding's path).
+    stack: list[tuple[Any, bool]] = [(value, False)]
     while stack:
-        item = stack.pop()
+        item, secret = stack.pop()
         if isinstance(item, dict):
             for key, child in item.items():
                 yield key
-                if not is_secret_key(key):
-                    stack.append(child)
+                stack.append((child, secret or is_secret_key(key)))
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend((child, secret) for child in item)
+        elif secret:
+            continue
         elif isinstance(item, str):
             yield item
         elif _long_integer(item):
@@ -98,10 +101,14 @@ class _Masker:
         self.findings: list[dict[str, Any]] = []
         self._masked_text: dict[str, str] = {}
 
-    def text(self, text: str, path: str, *, key: bool = False) -> str:
+    def text(self, text: str, path: str) -> str:
         results = self.results.get(text)
         if not results:
             return text
+        self.report(results, path)
+        return self.masked_text(text, results)
+
+    def report(self, results: list[RecognizerResult], path: str, *, key: bool = False) -> None:
         for result in sorted(results, key=lambda r: (r.start, r.end, r.entity_type)):
             finding: dict[str, Any] = {
                 "path": path,
@@ -113,6 +120,8 @@ class _Masker:
             if key:
                 finding["key"] = True
             self.findings.append(finding)
+
+    def masked_text(self, text: str, results: list[RecognizerResult]) -> str:
         if text not in self._masked_text:
             self._masked_text[text] = self.engine.anonymizer.anonymize(
                 text=text,
@@ -120,14 +129,23 @@ class _Masker:
             ).text
         return self._masked_text[text]
 
+    def key(self, key: str, path: str, masked: dict[str, Any]) -> tuple[str, str]:
+        """The key as shown, and the member's path. A path is built from the shown
+        key only: what a key hides must not come back in a finding's path."""
+        results = self.results.get(key)
+        new_key = self.masked_text(key, results) if results else key
+        while new_key in masked:  # two keys masked alike stay two members
+            new_key += "#"
+        member = member_path(path, new_key)
+        if results:
+            self.report(results, member, key=True)
+        return new_key, member
+
     def value(self, value: Any, path: str) -> Any:
         if isinstance(value, dict):
             masked: dict[str, Any] = {}
             for key, child in value.items():
-                new_key = self.text(key, member_path(path, key), key=True)
-                while new_key in masked:  # two keys masked alike stay two members
-                    new_key += "#"
-                child_path = member_path(path, new_key)
+                new_key, child_path = self.key(key, path, masked)
                 if is_secret_key(key):
                     masked[new_key] = self.secret(child, child_path)
                 elif is_person_name_key(key) and isinstance(child, str) and child.strip():
@@ -154,7 +172,11 @@ class _Masker:
     def secret(self, value: Any, path: str) -> Any:
         """Everything under a secret-named key, masked without being read."""
         if isinstance(value, dict):
-            return {key: self.secret(child, member_path(path, key)) for key, child in value.items()}
+            masked: dict[str, Any] = {}
+            for key, child in value.items():
+                new_key, child_path = self.key(key, path, masked)
+                masked[new_key] = self.secret(child, child_path)
+            return masked
         if isinstance(value, list):
             return [self.secret(child, f"{path}[{index}]") for index, child in enumerate(value)]
         if value is None or isinstance(value, bool) or value == "":
