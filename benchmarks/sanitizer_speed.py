@@ -6,6 +6,8 @@ deploys with configuration that holds credentials, and free-text tickets.
 
 - ``screen``: Airlock's ``sanitization.screening.screen`` (distinct strings, batched
   through Presidio's batch analyzer, masks applied).
+- ``before``: the same function at git revision ``--before`` (the screening this
+  work started from, ``benchmarks/screening_baseline.py``), same payloads, same run;
 - ``naive``: walk the same payloads and call ``AnalyzerEngine.analyze`` and the
   anonymizer on every string leaf, one at a time, with the same engine.
 
@@ -125,6 +127,8 @@ def main() -> None:
     parser.add_argument("--payloads", type=int, default=300)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--model", default=None, help="SCREENING_NLP_MODEL (default: settings)")
+    parser.add_argument("--before", default=None, help="git revision to compare ('' for none)")
+    parser.add_argument("--no-naive", action="store_true", help="skip the per-string loop")
     args = parser.parse_args()
     if args.model:
         os.environ["SCREENING_NLP_MODEL"] = args.model
@@ -159,10 +163,27 @@ def main() -> None:
         times.append(time.perf_counter() - t)
     ours = time.perf_counter() - t0
 
+    rows = [("screen", ours, times, findings)]
+    if args.before != "":
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from screening_baseline import BEFORE, BEFORE_CONFIG, load
+
+        package = load(args.before or BEFORE)
+        before_engine = package.engine.build_engine(dict(BEFORE_CONFIG))
+        package.screening.screen(payloads[0], engine=before_engine)
+        before_times = []
+        before_findings = 0
+        t0 = time.perf_counter()
+        for payload in payloads:
+            t = time.perf_counter()
+            before_findings += len(package.screening.screen(payload, engine=before_engine).findings)
+            before_times.append(time.perf_counter() - t)
+        rows.append(("before", time.perf_counter() - t0, before_times, before_findings))
+
     naive_times = []
     naive_findings = 0
     t0 = time.perf_counter()
-    for payload in payloads:
+    for payload in payloads if not args.no_naive else []:
         t = time.perf_counter()
         for text in leaves(payload):
             results = engine.analyzer.analyze(
@@ -172,6 +193,8 @@ def main() -> None:
             engine.anonymizer.anonymize(text=text, analyzer_results=results)
         naive_times.append(time.perf_counter() - t)
     naive = time.perf_counter() - t0
+    if not args.no_naive:
+        rows.append(("naive ", naive, naive_times, naive_findings))
     end = rss_mib()
 
     print(
@@ -179,16 +202,14 @@ def main() -> None:
         f" (median {statistics.median(sizes) / 1024:.1f} KiB,"
         f" max {max(sizes) / 1024:.1f} KiB), model {engine.model_name}"
     )
-    for name, seconds, lat, found in (
-        ("screen", ours, times, findings),
-        ("naive ", naive, naive_times, naive_findings),
-    ):
+    for name, seconds, lat, found in rows:
         print(
             f"{name}: {len(payloads) / seconds:7.1f} payloads/s  {total_mb / seconds:6.3f} MB/s"
             f"  p50 {1000 * pct(lat, 0.5):7.1f} ms  p95 {1000 * pct(lat, 0.95):7.1f} ms"
             f"  findings {found}"
         )
-    print(f"speed-up of screen over naive: {naive / ours:.2f}x")
+    if not args.no_naive:
+        print(f"speed-up of screen over naive: {naive / ours:.2f}x")
     print(
         f"memory: {before:.0f} MiB before the engine, {loaded:.0f} MiB loaded "
         f"(+{loaded - before:.0f} MiB, {load_s:.1f} s to load), {end:.0f} MiB at the end"
