@@ -66,7 +66,7 @@ _SECRET_WORDS = frozenset(
     }
 )
 # Secrets when they are the last word: ``DB_PASS``, ``REDIS_AUTH``, ``session``.
-_SECRET_LAST = frozenset({"pass", "auth", "session", "sig", "key", "keys", "dsn"})
+_SECRET_LAST = frozenset({"pass", "auth", "session", "sig", "key", "keys"})
 # Joined spellings: ``apikey``, ``AccountKey``, ``SharedAccessSignature``.
 _SECRET_FOLDED = (
     "password",
@@ -86,7 +86,6 @@ _SECRET_FOLDED = (
     "clientsecret",
     "sharedaccess",
     "securitycode",
-    "connectionstring",
     "credential",
 )
 # A ``..._key`` that is not a secret: what the word before says the key is.
@@ -354,7 +353,6 @@ _PERSON_NAME_QUALIFIERS = frozenset(
         "payee",
         "shipping",
         "billing",
-        "account",
         "nick",
     }
 )

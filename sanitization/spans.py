@@ -153,15 +153,76 @@ def filter_results(text: str, results: Iterable[RecognizerResult], parsed: Parse
     return out
 
 
+# Words of field labels written out ("First Name", "Date Of Birth"): a key of them
+# is a label, not a person.
+_LABEL_WORDS = frozenset(
+    [
+        "name",
+        "names",
+        "first",
+        "last",
+        "middle",
+        "full",
+        "given",
+        "family",
+        "email",
+        "mail",
+        "address",
+        "phone",
+        "mobile",
+        "number",
+        "date",
+        "birth",
+        "title",
+        "job",
+        "city",
+        "country",
+        "state",
+        "code",
+        "id",
+        "type",
+        "status",
+        "total",
+        "amount",
+        "price",
+        "count",
+        "description",
+        "notes",
+        "note",
+        "comment",
+        "comments",
+        "company",
+        "street",
+        "zip",
+        "postal",
+        "postcode",
+        "region",
+    ]
+)
+
+
+def is_name_key(key: str) -> bool:
+    """Whether a JSON key is itself a person's name ("Ana Lopez": {...})."""
+    text = key.strip()
+    return (
+        " " in text
+        and looks_like_name(text)
+        and not any(w.lower().strip(".") in _LABEL_WORDS for w in text.split())
+    )
+
+
 def key_spans(key: str, spans: list[Span]) -> list[Span]:
     """What may rename a JSON key: values that must not be shown, never a key's words
     that a model took for a name or a place (``sku``, ``conn``)."""
     out = []
+    name_key = is_name_key(key)
+    if name_key and not any(s.entity == "PERSON" for s in spans):
+        out.append(Span(0, len(key), "PERSON", 0.6))
     for span in spans:
         if (
             span.entity in KEY_ENTITIES
             or is_secret_entity(span.entity)
-            or (span.entity == "PERSON" and " " in key.strip() and looks_like_name(key))
+            or (span.entity == "PERSON" and name_key)
             or span.entity in ("DATE_OF_BIRTH", "ADDRESS", "PASSPORT", "NATIONAL_ID")
         ):
             out.append(span)
@@ -308,7 +369,8 @@ def merge(spans: list[Span]) -> list[Span]:
             merged.append([span])
     out = []
     for group in merged:
-        best = max(group, key=lambda s: (s.score, s.end - s.start))
+        # What a name or a rule says beats what the model guessed; then the score.
+        best = max(group, key=lambda s: (s.entity not in NER_ENTITIES, s.score, s.end - s.start))
         out.append(Span(group[0].start, max(s.end for s in group), best.entity, best.score))
     return out
 

@@ -47,7 +47,7 @@ class Parsed:
 _NAME = r"[A-Za-z_][A-Za-z0-9_.\-]{0,63}"
 # NAME=value, NAME="value", --set a.b=value; the value ends at a blank or a separator.
 _PAIR = re.compile(
-    rf"(?<![A-Za-z0-9_.\-/%])(?P<name>{_NAME})=(?P<value>\"[^\"\n]{{0,500}}\"|'[^'\n]{{0,500}}'|[^\s&;,\"'<>()\[\]{{}}|]{{1,500}})"
+    rf"(?<![A-Za-z0-9_.\-/%+=])(?P<name>{_NAME})=(?!=)(?P<value>\"[^\"\n]{{0,500}}\"|'[^'\n]{{0,500}}'|[^\s&;,\"'<>()\[\]{{}}|]{{1,500}})"
 )
 # "key": "value" / 'key' => 'value' in text that is not JSON (Python reprs, YAML, logs).
 _QUOTED_PAIR = re.compile(
