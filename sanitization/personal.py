@@ -24,7 +24,8 @@ _UPPER = r"A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĲĴĶ
 # A capitalized word in any Latin script: Müller, O'Neil, Jean-Luc, Ó.
 CAP_WORD = rf"[{_UPPER}][^\W\d_]*(?:['’\-][^\W\d_]+)*"
 _PARTICLE = (
-    r"(?:de|da|del|della|di|do|dos|das|du|van|von|der|den|ten|ter|le|la|bin|ibn|al|el|y|e|mac|st\.)"
+    r"(?:de|da|del|della|di|do|dos|das|du|van|von|der|den|het|ten|ter|op|le|la|bin|ibn|al|el|y|e"
+    r"|mac|st\.)"
 )
 # Two to four words of a name: "Igor Holewa", "Ana de la Cruz", "Kimberly Q. Rodriguez".
 PERSON_NAME = (
@@ -123,8 +124,6 @@ NOT_A_NAME = frozenset(
         "db",
         "bucket",
         "queue",
-        "job",
-        "jobs",
         "pipeline",
         "policy",
         "role",
@@ -349,15 +348,27 @@ class IdNumberPhraseRecognizer(_GrammarRecognizer):
             "PHONE_NUMBER",
             # International numbers as written ("+55 64 9348-3072", "+44 (0)20 7946 0958"),
             # whether or not the number plan knows them.
-            re.compile(r"(?<![\w+])(?P<value>\+\d{1,3}(?:[ .\-]?\(?\d{1,5}\)?){2,6})(?![\w])"),
+            re.compile(
+                r"(?<![\w+])(?P<value>\+\d{1,3}(?:[ .\-]?\(?\d{1,5}\)?){2,6}"
+                r"(?:[ \t]?(?i:x|ext\.?)[ \t]?\d{1,6})?)(?![\w])"
+            ),
             0.6,
+        ),
+        _Pattern(
+            "PHONE_NUMBER",
+            # North American numbers as written: (555) 123-4567, 555.123.4567 x12
+            re.compile(
+                r"(?<![\w+.\-])(?P<value>(?:1[ .\-]|001[ .\-])?\(?[2-9]\d{2}\)?[ .\-]?\d{3}[.\-]\d{4}"
+                r"(?:[ \t]?(?i:x|ext\.?)[ \t]?\d{1,6})?)(?![\w.\-])"
+            ),
+            0.5,
         ),
     )
 
     def keep(self, text: str, start: int, end: int, nlp_artifacts: NlpArtifacts | None) -> bool:
         value = text[start:end]
         if value.startswith("+"):
-            return 8 <= sum(c.isdigit() for c in value) <= 15
+            return 8 <= sum(c.isdigit() for c in value.split("x")[0]) <= 15
         return True
 
 
@@ -520,7 +531,7 @@ class PersonCueRecognizer(_GrammarRecognizer):
         if re.fullmatch(NON_LATIN_NAME, value):
             return True
         words = value.split()
-        if any(w.lower().strip(".") in NOT_A_NAME for w in words):
+        if any(len(w.strip(".")) > 1 and w.lower().strip(".") in NOT_A_NAME for w in words):
             return False
         if nlp_artifacts is not None and len(words) >= 2 and self._cue_only(text, start):
             for entity in nlp_artifacts.entities or ():

@@ -92,7 +92,9 @@ RULES: tuple[Rule, ...] = (
         "CONNECTION_PASSWORD",
         # scheme://user:password@host — the password, up to the last "@" of the
         # authority (passwords may contain "@"; hosts may not).
-        re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/?#@]*:(?P<secret>[^\s/?#]+)@[^\s@/?#]+"),
+        # A "#" or "?" in a password is read as part of it (URL syntax would start a
+        # fragment or a query there, but people paste passwords as they are).
+        re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/?#@]*:(?P<secret>[^\s/@]+)@[^\s@/?#]+"),
         0.95,
     ),
     Rule(

@@ -98,6 +98,21 @@ def _part_of_longer_token(text: str, start: int, end: int) -> bool:
     )
 
 
+_VERSION = re.compile(r"\d+(?:\.\d+){2,3}")
+_NANP_DOTTED = re.compile(r"\d{3}\.\d{3}\.\d{4}")
+_DIGITS_ONLY = re.compile(r"\d{11,}")
+_PHONE_CUE = re.compile(r"(?i)(?:call|phone|tel|mobile|cell|sms|whatsapp|fax|dial|to)\W*$")
+_SCHEME_WORDS = frozenset(
+    {"bearer", "basic", "token", "cookie", "set-cookie", "digest", "negotiate"}
+)
+
+
+def _inside_token(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return before.isalnum() or after.isalnum() or before in "/+=_" or after in "/+=_"
+
+
 def _card_grouping_ok(value: str) -> bool:
     groups = tuple(len(g) for g in re.split(r"[ \-]+", value.strip()) if g)
     return len(groups) == 1 or groups in _CARD_GROUPS
@@ -116,6 +131,13 @@ def filter_results(text: str, results: Iterable[RecognizerResult], parsed: Parse
     for r in results:
         start, end, entity = r.start, r.end, r.entity_type
         value = text[start:end]
+        if entity == "EMAIL_ADDRESS":
+            # "|" and "," are legal in a local part, and a table's separators.
+            local = value.split("@", 1)[0]
+            cut = max(local.rfind(c) for c in "|,;\t")
+            if cut >= 0:
+                start += cut + 1
+                value = text[start:end]
         if entity in SHAPE_ENTITIES and _part_of_longer_token(text, start, end):
             continue
         if entity == "CREDIT_CARD" and not _card_grouping_ok(value):
@@ -123,10 +145,17 @@ def filter_results(text: str, results: Iterable[RecognizerResult], parsed: Parse
         if entity in SHAPE_ENTITIES and start > 0 and text[start - 1] == "#":
             continue  # an order, invoice or ticket number
         if entity == "PHONE_NUMBER" and (
-            sum(c.isdigit() for c in value) < 7 or re.fullmatch(r"\d+\.\d+\.\d+(?:\.\d+)?", value)
+            sum(c.isdigit() for c in value) < 7
+            or (_VERSION.fullmatch(value) and not _NANP_DOTTED.fullmatch(value))
+            or (
+                _DIGITS_ONLY.fullmatch(value)
+                and not _PHONE_CUE.search(text[max(0, start - 24) : start])
+            )
         ):
-            continue  # a version, a count
+            continue  # a version, a count, an account id
         if entity in NER_ENTITIES:
+            if _inside_token(text, start, end):
+                continue  # a piece of a token, an id or base64 the model read as words
             clip = _CLIP.search(value) or (
                 parsed.csv_delimiter and re.search(re.escape(parsed.csv_delimiter), value)
             )
@@ -143,10 +172,11 @@ def filter_results(text: str, results: Iterable[RecognizerResult], parsed: Parse
                 continue
             if len(value) <= 3 and value.isupper():
                 continue  # GB, NI, CSV: codes, not names
-            if entity == "PERSON" and any(
-                w.lower().strip(".,") in NOT_A_NAME for w in value.split() if len(w) > 2
-            ):
+            words = [w.lower().strip(".,") for w in value.split()]
+            if entity == "PERSON" and any(w in NOT_A_NAME for w in words if len(w) > 2):
                 continue  # "Globex Ltd", "Churn Dashboard"
+            if all(w in NOT_A_NAME or w in _SCHEME_WORDS for w in words):
+                continue  # "Bearer", "Cookie"
             if parsed.csv_header and "\n" in text and start < text.index("\n"):
                 continue  # a table's header row
         out.append(Span(start, end, entity, float(r.score)))
@@ -260,7 +290,10 @@ def rule_applies(rule: keys.KeyRule, value: str, *, person_context: bool = False
         return 7 <= _digits(text) <= 20 and sum(c.isalpha() for c in text) <= 3
     if entity in ("US_SSN", "UK_NINO", "PASSPORT", "NATIONAL_ID"):
         alnum = sum(c.isalnum() for c in text)
-        return 4 <= alnum <= 24 and _digits(text) >= 3 and len(text) <= 32
+        if not 4 <= alnum <= 24 or len(text) > 32:
+            return False
+        # A number, or a document code in capitals ("C01X00T47", "FXFHZMHNJ").
+        return _digits(text) >= 3 or re.fullmatch(r"[A-Z0-9][A-Z0-9 \-]{4,22}", text) is not None
     if entity == "CREDIT_CARD":
         return 12 <= _digits(text) <= 19 and re.fullmatch(r"[\d \-]+", text) is not None
     if entity == "IBAN_CODE":

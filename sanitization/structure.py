@@ -70,7 +70,7 @@ _SQL_PAIR = re.compile(
     r"(?:'(?P<value>(?:[^']|''){0,1000})'|(?P<number>-?\d[\d\-]{2,40})\b)"
 )
 _SQL_INSERT = re.compile(
-    r"(?is)\binsert\s+into\s+[\w.\"`\[\]]{1,128}\s*\((?P<cols>[^()]{1,4000})\)\s*values\s*"
+    r"(?is)\binsert\s+into\s+(?P<table>[\w.\"`\[\]]{1,128})\s*\((?P<cols>[^()]{1,4000})\)\s*values\s*"
 )
 _SQL_LITERAL = re.compile(
     r"\s*(?:'(?P<s>(?:[^']|''){0,4000})'|(?P<n>-?[\d.]{1,40})|(?P<other>null|true|false|default))\s*(?P<end>[,)])",
@@ -158,6 +158,7 @@ def _sql(text: str, out: list[Field]) -> None:
         out.append(Field(match.group("name"), *match.span(group), kind="sql"))
     for match in _SQL_INSERT.finditer(text):
         columns = [c.strip().strip('"`[]') for c in match.group("cols").split(",")]
+        table = match.group("table").strip('"`[]').rsplit(".", 1)[-1]
         position = match.end()
         while position < len(text) and text[position] in " \t\r\n,":
             position += 1
@@ -171,7 +172,7 @@ def _sql(text: str, out: list[Field]) -> None:
                     break
                 group = "s" if literal.group("s") is not None else "n"
                 if literal.group(group) is not None:
-                    out.append(Field(column, *literal.span(group), kind="sql"))
+                    out.append(Field(column, *literal.span(group), parent=table, kind="sql"))
                 position = literal.end()
                 if literal.group("end") == ")":
                     break
