@@ -6,6 +6,8 @@ deploys with configuration that holds credentials, and free-text tickets.
 
 - ``screen``: Airlock's ``sanitization.screening.screen`` (distinct strings, batched
   through Presidio's batch analyzer, masks applied).
+- ``before``: the same function at git revision ``--before`` (the screening this
+  work started from, ``benchmarks/screening_baseline.py``), same payloads, same run;
 - ``naive``: walk the same payloads and call ``AnalyzerEngine.analyze`` and the
   anonymizer on every string leaf, one at a time, with the same engine.
 
@@ -125,6 +127,8 @@ def main() -> None:
     parser.add_argument("--payloads", type=int, default=300)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--model", default=None, help="SCREENING_NLP_MODEL (default: settings)")
+    parser.add_argument("--before", default=None, help="git revision to compare ('' for none)")
+    parser.add_argument("--no-naive", action="store_true", help="skip the per-string loop")
     args = parser.parse_args()
     if args.model:
         os.environ["SCREENING_NLP_MODEL"] = args.model
@@ -150,19 +154,35 @@ def main() -> None:
     screen(payloads[0])  # warm caches on both paths alike
     engine.analyzer.analyze("warm up", LANGUAGE)
 
-    times = []
-    findings = 0
-    t0 = time.perf_counter()
-    for payload in payloads:
-        t = time.perf_counter()
-        findings += len(screen(payload).findings)
-        times.append(time.perf_counter() - t)
-    ours = time.perf_counter() - t0
+    # The screening this work started from, run in the same process; the two are
+    # timed payload by payload, in alternating order, so that both see the same load.
+    before_screen = None
+    if args.before != "":
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from screening_baseline import BEFORE, BEFORE_CONFIG, load
+
+        package = load(args.before or BEFORE)
+        before_engine = package.engine.build_engine(dict(BEFORE_CONFIG))
+        package.screening.screen(payloads[0], engine=before_engine)
+
+        def before_screen(payload):
+            return package.screening.screen(payload, engine=before_engine)
+
+    systems = [("screen", screen)] + ([("before", before_screen)] if before_screen else [])
+    times: dict[str, list[float]] = {name: [] for name, _ in systems}
+    found: dict[str, int] = dict.fromkeys(times, 0)
+    for index, payload in enumerate(payloads):
+        for name, run in systems if index % 2 == 0 else systems[::-1]:
+            t = time.perf_counter()
+            found[name] += len(run(payload).findings)
+            times[name].append(time.perf_counter() - t)
+    rows = [(name, sum(times[name]), times[name], found[name]) for name, _ in systems]
+    ours = rows[0][1]
 
     naive_times = []
     naive_findings = 0
     t0 = time.perf_counter()
-    for payload in payloads:
+    for payload in payloads if not args.no_naive else []:
         t = time.perf_counter()
         for text in leaves(payload):
             results = engine.analyzer.analyze(
@@ -172,6 +192,8 @@ def main() -> None:
             engine.anonymizer.anonymize(text=text, analyzer_results=results)
         naive_times.append(time.perf_counter() - t)
     naive = time.perf_counter() - t0
+    if not args.no_naive:
+        rows.append(("naive ", naive, naive_times, naive_findings))
     end = rss_mib()
 
     print(
@@ -179,16 +201,14 @@ def main() -> None:
         f" (median {statistics.median(sizes) / 1024:.1f} KiB,"
         f" max {max(sizes) / 1024:.1f} KiB), model {engine.model_name}"
     )
-    for name, seconds, lat, found in (
-        ("screen", ours, times, findings),
-        ("naive ", naive, naive_times, naive_findings),
-    ):
+    for name, seconds, lat, found in rows:
         print(
             f"{name}: {len(payloads) / seconds:7.1f} payloads/s  {total_mb / seconds:6.3f} MB/s"
             f"  p50 {1000 * pct(lat, 0.5):7.1f} ms  p95 {1000 * pct(lat, 0.95):7.1f} ms"
             f"  findings {found}"
         )
-    print(f"speed-up of screen over naive: {naive / ours:.2f}x")
+    if not args.no_naive:
+        print(f"speed-up of screen over naive: {naive / ours:.2f}x")
     print(
         f"memory: {before:.0f} MiB before the engine, {loaded:.0f} MiB loaded "
         f"(+{loaded - before:.0f} MiB, {load_s:.1f} s to load), {end:.0f} MiB at the end"

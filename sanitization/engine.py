@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,11 @@ SPACY_NOISE = [
     "WORK_OF_ART",
     "FAC",
 ]
+
+
+def needs_model(text: str) -> bool:
+    """Whether the NER model could find a name or a place in ``text``."""
+    return any(c.isupper() or (c.isalpha() and not c.isascii()) for c in text)
 
 
 def offline_tld_extractor() -> tldextract.TLDExtract:
@@ -85,6 +91,33 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
             ner_model_configuration=ner_configuration,
         )
         self.model_name = model_name
+
+    def process_batch(  # type: ignore[override]
+        self,
+        texts: list[str] | list[tuple[str, object]],
+        language: str,
+        batch_size: int = 1,
+        n_process: int = 1,
+        as_tuples: bool = False,
+    ) -> Iterator[Any]:
+        """The model runs only on texts it can find something in: a person or a place
+        is written with a capital letter or in another script. The rest (lower-case
+        words, numbers, hex, paths) is tokenized only, its lemmas its lower-case
+        words, which is what the context words of the pattern recognizers need."""
+        if as_tuples:
+            yield from super().process_batch(texts, language, batch_size, n_process, True)
+            return
+        items = [str(t) for t in texts]
+        nlp = self.nlp[language]  # type: ignore[index]
+        wanted = [t for t in items if needs_model(t)]
+        docs = dict(zip(wanted, nlp.pipe(wanted, batch_size=batch_size), strict=True))
+        for text in items:
+            doc = docs.get(text)
+            if doc is None:
+                doc = nlp.make_doc(text)
+                for token in doc:
+                    token.lemma_ = token.lower_
+            yield text, self._doc_to_nlp_artifact(doc, language)
 
     def load(self) -> None:
         import spacy

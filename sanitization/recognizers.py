@@ -31,58 +31,8 @@ from presidio_analyzer import EntityRecognizer, Pattern, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import CreditCardRecognizer
 
-# Names (lower-cased, "-" and "_" removed) whose values are secrets whatever they hold.
-SECRET_KEY_WORDS = (
-    "password",
-    "passwd",
-    "passphrase",
-    "secret",
-    "token",
-    "apikey",
-    "accesskey",
-    "privatekey",
-    "authorization",
-    "credential",
-    "cookie",
-    "pwd",
-)
-# ...except counters that merely mention tokens (LLM agents send these everywhere).
-_NOT_SECRET_KEY = re.compile(r"^(max|num|total|prompt|completion)?tokens?(count|limit|used)?$")
-
-
-def _fold(name: str) -> str:
-    return name.lower().replace("-", "").replace("_", "")
-
-
-def is_secret_key(name: str) -> bool:
-    """Whether a JSON key names a secret: ``db_password``, ``X-Api-Key``, ``githubToken``."""
-    folded = _fold(name)
-    if _NOT_SECRET_KEY.match(folded) and folded != "token":
-        return False
-    return any(word in folded for word in SECRET_KEY_WORDS)
-
-
-# Keys whose string values are a person's name. A bare name with no sentence around it
-# is where the small NER model is weakest; the key says what the value is.
-PERSON_NAME_KEYS = frozenset(
-    {
-        "fullname",
-        "firstname",
-        "lastname",
-        "surname",
-        "givenname",
-        "familyname",
-        "middlename",
-        "customername",
-        "contactname",
-        "displayname",
-        "legalname",
-    }
-)
-
-
-def is_person_name_key(name: str) -> bool:
-    return _fold(name) in PERSON_NAME_KEYS
+# What a field's name says: decided in ``sanitization.keys`` (kept importable here).
+from sanitization.keys import is_secret_key
 
 
 @dataclass(frozen=True)
@@ -142,7 +92,9 @@ RULES: tuple[Rule, ...] = (
         "CONNECTION_PASSWORD",
         # scheme://user:password@host — the password, up to the last "@" of the
         # authority (passwords may contain "@"; hosts may not).
-        re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/?#@]*:(?P<secret>[^\s/?#]+)@[^\s@/?#]+"),
+        # A "#" or "?" in a password is read as part of it (URL syntax would start a
+        # fragment or a query there, but people paste passwords as they are).
+        re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/?#@]*:(?P<secret>[^\s/@]+)@[^\s@/?#]+"),
         0.95,
     ),
     Rule(
@@ -151,18 +103,79 @@ RULES: tuple[Rule, ...] = (
         re.compile(r"(?i:\b(?:password|pwd)\s*=\s*)(?P<secret>'[^']*'|[^\s;'\"]+)"),
         0.9,
     ),
+    Rule("OPENAI_KEY", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{32,}"), 0.9),
+    Rule("SENDGRID_KEY", re.compile(r"\bSG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{32,64}"), 0.95),
+    Rule("NPM_TOKEN", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), 0.95),
+    Rule("MAILGUN_KEY", re.compile(r"\bkey-[0-9a-f]{32}\b"), 0.9),
+    Rule(
+        "SLACK_WEBHOOK",
+        re.compile(
+            r"hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/(?P<secret>[A-Za-z0-9]{16,})"
+        ),
+        0.95,
+    ),
+    Rule("PASSWORD_HASH", re.compile(r"\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}"), 0.9),
+    Rule(
+        "SECRET_ASSIGNMENT",
+        # In prose: "your temporary password is Winter2024.", "PIN: 4411",
+        # "CREATE USER x WITH PASSWORD 'S3cret'" (the value, not the sentence's full stop).
+        re.compile(
+            r"(?i:\b(?:pass(?:word|phrase|code)?|pwd|pw|pin)\b[ \t]{0,4}"
+            r"(?:(?:is|was|will[ \t]be|has[ \t]been|set[ \t]to|changed[ \t]to|reset[ \t]to"
+            r"|now|:|=)[ \t]{0,4}){1,3})"
+            # Not a plain lower-case word ("is required", "was changed"), unless long.
+            r"[\"'`\u201c\u2018]?(?P<secret>(?![a-z]{4,11}[.,;:!?)\"'`\u201d\u2019]*(?:\s|$))[^\s\"'`\u201d\u2019]{4,}?)"
+            r"[\"'`\u201d\u2019]?(?=[.,;:!?)]*(?:\s|$))"
+        ),
+        0.8,
+    ),
+    Rule(
+        "SECRET_ASSIGNMENT",
+        re.compile(r"(?i:\bwith\s+(?:encrypted\s+)?password\s+)'(?P<secret>[^']{1,200})'"),
+        0.9,
+    ),
     Rule(
         "SECRET_ASSIGNMENT",
         # api_key=..., "client_secret": "...", export GITHUB_TOKEN=..., Authorization: Bearer ...
         re.compile(
             # Bounded, and anchored at the start of a name: linear on any input.
-            rf"(?i:(?<![\w.\-])[\w.\-]{{0,40}}?{_SECRET_NAME}[\w.\-]{{0,40}}[\"']?\s{{0,8}}"
+            rf"(?i:(?<![\w.\-])(?P<name>[\w.\-]{{0,40}}?{_SECRET_NAME}[\w.\-]{{0,40}})[\"']?\s{{0,8}}"
             r"(?::|=|=>)\s{0,8}[\"']?(?:bearer\s+|basic\s+)?)"
             r"(?P<secret>[^\s\"',;&}]{6,})"
         ),
         0.8,
     ),
 )
+
+
+_CREDENTIAL_CUE = re.compile(
+    r"(?i)(?:token|secret|key|auth|passw|pwd|api|bearer|credential|signature|\bsig\b)"
+)
+_ID_CUE = re.compile(
+    r"(?i)(?:sha|md5|hash|digest|checksum|commit|etag|\bsum\b|fingerprint|trace|span|request|"
+    r"correlation|\brev\b|\bkey[ _-]?id\b)"
+)
+# Where a long base64-looking token is data, not a key: an image or file in a data
+# URI, a Subresource Integrity or image digest.
+_DATA_PREFIX = re.compile(r"(?i)(?:;base64,|sha(?:1|224|256|384|512)[-:=]|\bmd5[-:=])$")
+# Binary formats that begin base64 text (PNG, JPEG, GIF, PDF, WebP/RIFF, ZIP, gzip).
+_SRI = re.compile(r"(?i)sha(?:1|224|256|384|512)-")
+_DATA_MAGIC = ("iVBORw0KGgo", "/9j/", "R0lGOD", "JVBERi0", "UklGR", "UEsDB", "H4sI")
+# An API's object ids (ch_..., cus_..., pi_..., file-...): a prefix of lower-case
+# letters and a random part. Secret prefixes (sk_, rk_, ghp_...) have rules above.
+_OBJECT_ID = re.compile(r"[a-z]{2,10}[_-][A-Za-z0-9]{8,64}")
+_SECRET_PREFIX = re.compile(r"(?:sk|rk|whsec|ghp|gho|ghs|ghu|ghr|glpat|npm|xox[a-z]|key)[_-]")
+
+
+def _not_a_secret(text: str, start: int, token: str) -> bool:
+    if _DATA_PREFIX.search(text[max(0, start - 12) : start]) or _SRI.match(token):
+        return True
+    if token.startswith(_DATA_MAGIC) and len(token) > 60:
+        return True
+    # Blobs: a key is at most a few hundred characters (PEM blocks have their rule).
+    if len(token) > 400:
+        return True
+    return bool(_OBJECT_ID.fullmatch(token) and not _SECRET_PREFIX.match(token))
 
 
 class SecretRecognizer(EntityRecognizer):
@@ -199,6 +212,9 @@ class SecretRecognizer(EntityRecognizer):
                 )
                 if end <= start or (rule.valid and not rule.valid(match.group(0))):
                     continue
+                # "SharedAccessKeyName=...", "token-type:...": a name about a secret.
+                if "name" in rule.regex.groupindex and not is_secret_key(match.group("name")):
+                    continue
                 results.append(RecognizerResult(rule.entity, start, end, rule.score))
         if "HIGH_ENTROPY_SECRET" in wanted:
             results.extend(self._high_entropy(text, covered=results))
@@ -212,9 +228,10 @@ class SecretRecognizer(EntityRecognizer):
 
         for match in self._hex_candidate.finditer(text):
             token = match.group(0)
-            # Hex digests (git commits, checksums) are everywhere in operational
-            # payloads and are not secrets; hex needs an unusual length to count.
-            if len(token) in (32, 40, 56, 64, 96, 128):
+            # Hex is how ids are written (commits, digests, trace and account ids):
+            # a hex string is a secret only where the words before it say so.
+            before = text[max(0, match.start() - 40) : match.start()].rsplit("\n", 1)[-1]
+            if not _CREDENTIAL_CUE.search(before) or _ID_CUE.search(before):
                 continue
             if self._hex.calculate_shannon_entropy(token) > self.HEX_LIMIT and not inside(
                 *match.span()
@@ -226,6 +243,8 @@ class SecretRecognizer(EntityRecognizer):
             if not (re.search(r"[A-Z]", token) and re.search(r"[a-z]", token)):
                 continue
             if not re.search(r"\d", token) or re.fullmatch(r"[A-Za-z_\-/]+\d*", token):
+                continue
+            if _not_a_secret(text, match.start(), token):
                 continue
             entropy = self._base64.calculate_shannon_entropy(token)
             if entropy > self.BASE64_LIMIT and not inside(*match.span()):
@@ -249,4 +268,13 @@ class MastercardTwoSeriesRecognizer(CreditCardRecognizer):
 
 
 def airlock_recognizers() -> list[EntityRecognizer]:
-    return [SecretRecognizer(), MastercardTwoSeriesRecognizer()]
+    from presidio_analyzer.predefined_recognizers import UkNinoRecognizer
+
+    from sanitization.personal import personal_recognizers
+
+    return [
+        SecretRecognizer(),
+        MastercardTwoSeriesRecognizer(),
+        UkNinoRecognizer(),
+        *personal_recognizers(),
+    ]

@@ -2,10 +2,18 @@
 mask them, keeping the payload's shape.
 
 The payload is walked once to collect its text: string values, object keys, and
-integers long enough to be a card or an account number. Identical strings are
-analyzed once, in batches through Presidio's batch analyzer (spaCy's ``nlp.pipe``),
-and the budget is checked between batches. Values under keys that name a secret
-(``password``, ``api_key``, ``authorization`` ...) are masked whole, unread.
+integers long enough to be a card or an account number, and the encoded values
+inside them (a ``%40`` in a query string, a ``\u00e9`` in JSON inside a string).
+Identical strings are analyzed once, in batches through Presidio's batch analyzer
+(spaCy's ``nlp.pipe``), and the budget is checked between batches. Values under keys
+that name a secret (``password``, ``api_key``, ``authorization`` ...) are masked
+whole, unread.
+
+Then names decide as much as content: a key, a CSV header, a ``KEY=value`` pair, a
+header or a query parameter says what its value is (``dob``, ``ssn``, ``address``,
+``ADMIN_PW``, a ``name`` under ``requested_by``), and the value is masked whole when
+it is that (``sanitization.keys``, ``sanitization.spans``). A key is renamed only
+when the key is itself a value that must not be shown.
 
 Findings carry a JSON path, the entity type, a score and offsets into the string;
 never the value.
@@ -22,10 +30,11 @@ from typing import Any
 from django.conf import settings
 from presidio_analyzer import RecognizerResult
 
+from sanitization import keys, spans
 from sanitization.engine import LANGUAGE, Engine, get_engine
-from sanitization.recognizers import is_person_name_key, is_secret_key
+from sanitization.keys import is_secret_key
+from sanitization.spans import SECRET, Span
 
-SECRET = "SECRET"  # noqa: S105 (an entity name)
 # The shortest text worth analyzing: nothing in two characters is personal or secret.
 MIN_TEXT = 3
 # Integers from here up may be card, account or phone numbers (JSON has no other way
@@ -69,16 +78,19 @@ def _long_integer(value: Any) -> bool:
 
 def _texts(value: Any) -> Iterator[str]:
     """Every text in ``value`` that will be analyzed (with repeats)."""
-    stack = [value]
+    # (value, under a secret-named key): there only the keys are read, and only to
+    # mask them (a key is shown, and it is in a finding's path).
+    stack: list[tuple[Any, bool]] = [(value, False)]
     while stack:
-        item = stack.pop()
+        item, secret = stack.pop()
         if isinstance(item, dict):
             for key, child in item.items():
                 yield key
-                if not is_secret_key(key):
-                    stack.append(child)
+                stack.append((child, secret or is_secret_key(key)))
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend((child, secret) for child in item)
+        elif secret:
+            continue
         elif isinstance(item, str):
             yield item
         elif _long_integer(item):
@@ -91,70 +103,164 @@ def needs_screening(payload: Any) -> bool:
     return any(len(text) >= MIN_TEXT for text in _texts(payload))
 
 
+# Sibling keys that make an object a person's record, and its ``name`` their name.
+_PERSON_SIBLINGS = frozenset(
+    {
+        "email",
+        "emailaddress",
+        "phone",
+        "phonenumber",
+        "mobile",
+        "dob",
+        "dateofbirth",
+        "birthdate",
+        "ssn",
+        "firstname",
+        "lastname",
+        "address",
+        "homeaddress",
+        "title",
+        "jobtitle",
+        "relation",
+        "relationship",
+        "role",
+    }
+)
+# A name/value pair: {"name": "api_key", "value": "..."}, CloudFormation's
+# {"ParameterKey": ..., "ParameterValue": ...}, a HAR header.
+_PAIR_NAMES = ("name", "key", "parameterkey", "optionname", "variable", "header", "field", "param")
+_PAIR_VALUES = ("value", "parametervalue", "val", "defaultvalue")
+
+
+def _pair(item: dict[str, Any]) -> tuple[str, str] | None:
+    """(name member, value member) when ``item`` is a name/value pair."""
+    folded = {keys.fold(k): k for k in item}
+    name = next((folded[n] for n in _PAIR_NAMES if n in folded), None)
+    value = next((folded[v] for v in _PAIR_VALUES if v in folded), None)
+    if name is None or value is None or not isinstance(item[name], str):
+        return None
+    if not re.fullmatch(r"[A-Za-z_][\w.\-]{0,100}", item[name]):
+        return None  # {"name": "Ana Lopez", "value": 3}: the name is a person's
+    return name, value
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a value stands: its member name, the name of the object around it, and
+    whether that object is a person's record."""
+
+    key: str = ""
+    parent: str = ""
+    person: bool = False
+    pair_name: bool = False  # the ``name`` of a name/value pair
+
+
 class _Masker:
     def __init__(self, engine: Engine, results: dict[str, list[RecognizerResult]]):
         self.engine = engine
         self.results = results
         self.findings: list[dict[str, Any]] = []
-        self._masked_text: dict[str, str] = {}
+        self._spans: dict[str, list[Span]] = {}
 
-    def text(self, text: str, path: str, *, key: bool = False) -> str:
-        results = self.results.get(text)
-        if not results:
-            return text
-        for result in sorted(results, key=lambda r: (r.start, r.end, r.entity_type)):
+    def analyzed(self, text: str) -> list[Span]:
+        """What the analyzers and the structure inside ``text`` say (cached per text)."""
+        cached = self._spans.get(text)
+        if cached is None:
+            found = spans.filter_results(text, self.results.get(text, ()), spans._parsed(text))
+            found += spans.structure_spans(text, found, self.results)
+            cached = self._spans[text] = found
+        return cached
+
+    def report(self, found: list[Span], path: str, *, key: bool = False) -> None:
+        seen = set()
+        for span in sorted(found, key=lambda s: (s.start, s.end, s.entity)):
+            if (span.start, span.end, span.entity) in seen:
+                continue
+            seen.add((span.start, span.end, span.entity))
             finding: dict[str, Any] = {
                 "path": path,
-                "entity": result.entity_type,
-                "score": round(float(result.score), 2),
-                "start": result.start,
-                "end": result.end,
+                "entity": span.entity,
+                "score": round(span.score, 2),
+                "start": span.start,
+                "end": span.end,
             }
             if key:
                 finding["key"] = True
             self.findings.append(finding)
-        if text not in self._masked_text:
-            self._masked_text[text] = self.engine.anonymizer.anonymize(
-                text=text,
-                analyzer_results=results,  # type: ignore[arg-type]
-            ).text
-        return self._masked_text[text]
 
-    def value(self, value: Any, path: str) -> Any:
+    def key(self, key: str, path: str, masked: dict[str, Any]) -> tuple[str, str]:
+        """The key as shown, and the member's path. A path is built from the shown
+        key only: what a key hides must not come back in a finding's path."""
+        found = spans.key_spans(key, self.analyzed(key)) if len(key) >= MIN_TEXT else []
+        new_key = spans.apply(key, found) if found else key
+        while new_key in masked:  # two keys masked alike stay two members
+            new_key += "#"
+        member = member_path(path, new_key)
+        if found:
+            self.report(found, member, key=True)
+        return new_key, member
+
+    def value(self, value: Any, path: str, where: _Where = _Where()) -> Any:
         if isinstance(value, dict):
-            masked: dict[str, Any] = {}
-            for key, child in value.items():
-                new_key = self.text(key, member_path(path, key), key=True)
-                while new_key in masked:  # two keys masked alike stay two members
-                    new_key += "#"
-                child_path = member_path(path, new_key)
-                if is_secret_key(key):
-                    masked[new_key] = self.secret(child, child_path)
-                elif is_person_name_key(key) and isinstance(child, str) and child.strip():
-                    masked[new_key] = self.whole(child, child_path, "PERSON", 0.7)
-                else:
-                    masked[new_key] = self.value(child, child_path)
-            return masked
+            return self.object(value, path, where)
         if isinstance(value, list):
-            return [self.value(child, f"{path}[{index}]") for index, child in enumerate(value)]
+            return [
+                self.value(child, f"{path}[{index}]", where) for index, child in enumerate(value)
+            ]
         if isinstance(value, str):
-            return self.text(value, path)
-        if _long_integer(value) and self.results.get(str(value)):
-            return self.text(str(value), path)
+            return self.text(value, path, where)
+        if isinstance(value, int) and not isinstance(value, bool):
+            shown = self.text(str(value), path, where)
+            return value if shown == str(value) else shown
         return value
 
-    def whole(self, text: str, path: str, entity: str, score: float) -> str:
-        """A value that is one entity by what its key says it is."""
-        self.text(text, path)  # whatever else it holds is reported too
-        self.findings.append(
-            {"path": path, "entity": entity, "score": score, "start": 0, "end": len(text)}
-        )
-        return f"<{entity}>"
+    def object(self, value: dict[str, Any], path: str, where: _Where) -> dict[str, Any]:
+        siblings = {keys.fold(k) for k in value}
+        person = keys.is_person_context(where.key) or bool(siblings & _PERSON_SIBLINGS)
+        pair = _pair(value)
+        masked: dict[str, Any] = {}
+        for key, child in value.items():
+            new_key, child_path = self.key(key, path, masked)
+            name = key
+            if pair and key == pair[1]:
+                name = value[pair[0]]  # the value member stands under the pair's name
+            if is_secret_key(name):
+                masked[new_key] = self.secret(child, child_path)
+                continue
+            child_where = _Where(
+                key=name,
+                parent=where.key,
+                person=person,
+                pair_name=bool(pair and key == pair[0]),
+            )
+            masked[new_key] = self.value(child, child_path, child_where)
+        return masked
+
+    def text(self, text: str, path: str, where: _Where) -> str:
+        found = list(self.analyzed(text)) if len(text) >= MIN_TEXT else []
+        if where.key and keys.names_a_thing(where.key):
+            # A company, a product, a city: the model's names and places there are
+            # what the field says they are, not a person or an address.
+            found = [s for s in found if s.entity not in spans.NER_ENTITIES]
+        if where.key and not where.pair_name:
+            rule = keys.key_rule(where.key, where.parent)
+            if rule is not None and spans.rule_applies(
+                rule, text, person_context=where.person or keys.is_person_context(where.parent)
+            ):
+                found.append(Span(0, len(text), rule.entity, 0.75 if rule.strong else 0.6))
+        if not found:
+            return text
+        self.report(found, path)
+        return spans.apply(text, found)
 
     def secret(self, value: Any, path: str) -> Any:
         """Everything under a secret-named key, masked without being read."""
         if isinstance(value, dict):
-            return {key: self.secret(child, member_path(path, key)) for key, child in value.items()}
+            masked: dict[str, Any] = {}
+            for key, child in value.items():
+                new_key, child_path = self.key(key, path, masked)
+                masked[new_key] = self.secret(child, child_path)
+            return masked
         if isinstance(value, list):
             return [self.secret(child, f"{path}[{index}]") for index, child in enumerate(value)]
         if value is None or isinstance(value, bool) or value == "":
@@ -188,6 +294,9 @@ def screen(
     if chars > max_chars:
         return Screening(None, [], False, f"{chars} characters of text, over {max_chars}", stats)
 
+    # Encoded values inside the texts (query strings, JSON in strings) are read decoded.
+    decoded = dict.fromkeys(d for t in unique for d in spans.decoded_texts(t))
+    unique += [d for d in decoded if len(d) >= MIN_TEXT and d not in set(unique)]
     engine = engine or get_engine()
     results: dict[str, list[RecognizerResult]] = {}
     batch = config["BATCH_SIZE"]
