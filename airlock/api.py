@@ -19,7 +19,16 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
 from airlock.cache import shared_cache
-from airlock.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from airlock.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    Unavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +69,9 @@ class RequestTooLarge(exceptions.APIException):
 # base's status unless listed themselves.
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 400,
+    Unauthorized: 401,
     PayloadTooLarge: 413,
+    Unavailable: 503,
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
