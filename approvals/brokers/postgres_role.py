@@ -100,8 +100,7 @@ class PostgresRoleBroker:
                         cursor.execute(statement)
                 conn.commit()
         except psycopg.Error as exc:
-            # psycopg's messages name objects, never the verifier we sent.
-            raise BrokerError(f"postgres_role: {type(exc).__name__}: {exc.sqlstate}") from None
+            raise _error(exc) from None
         info = conninfo_to_dict(dsn)
         host, port = str(info.get("host") or "localhost"), str(info.get("port") or "5432")
         return Issued(
@@ -123,11 +122,12 @@ class PostgresRoleBroker:
         )
 
     def revoke(self, handle: str, scope: str) -> None:
-        """Drop the role (idempotent): end its sessions, drop what it holds in the
-        resource's database, then the role."""
+        """Drop the role (idempotent): no more logins, its sessions ended, exactly
+        what ``mint`` granted taken back, then the role itself."""
         if not ROLE.match(handle):
             raise BrokerError("not a role this broker made")
-        database = scope.split("/", 1)[0]
+        database, _, qualified = scope.partition("/")
+        schema, _, table = qualified.partition(".")
         role = sql.Identifier(handle)
         try:
             with psycopg.connect(_dsn(database), autocommit=True) as conn:
@@ -144,7 +144,23 @@ class PostgresRoleBroker:
                         [handle],
                     )
                 with conn.transaction():
-                    conn.execute(sql.SQL("DROP OWNED BY {}").format(role))
+                    for statement in (
+                        "REVOKE ALL ON TABLE {} FROM {}",
+                        "REVOKE ALL ON SCHEMA {} FROM {}",
+                        "REVOKE ALL ON DATABASE {} FROM {}",
+                    ):
+                        target = {
+                            "TABLE": sql.Identifier(schema, table),
+                            "SCHEMA": sql.Identifier(schema),
+                            "DATABASE": sql.Identifier(database),
+                        }[statement.split()[3]]
+                        conn.execute(sql.SQL(statement).format(target, role))
                     conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
         except psycopg.Error as exc:
-            raise BrokerError(f"postgres_role: {type(exc).__name__}: {exc.sqlstate}") from None
+            raise _error(exc) from None
+
+
+def _error(exc: psycopg.Error) -> BrokerError:
+    # The server's primary message names objects and privileges, never the verifier.
+    primary = exc.diag.message_primary if exc.diag else None
+    return BrokerError(f"postgres_role: {type(exc).__name__} {exc.sqlstate}: {primary or ''}")
