@@ -339,9 +339,10 @@ GRANTS: dict[str, Any] = {
     # The postgres_role broker: a DSN of a role with CREATEROLE that may grant the
     # privileges rules name (or GRANT_BROKER_POSTGRES_DSN_FILE). Unset: no such broker.
     "POSTGRES_DSN": env_str("GRANT_BROKER_POSTGRES_DSN"),
-    # The aws_sts broker: the STS endpoint (unset: AWS's own) and region; its AWS
-    # credentials come from the usual AWS_* variables or the instance's role.
-    "AWS_STS_ENDPOINT": env_str("GRANT_BROKER_AWS_STS_ENDPOINT"),
+    # The aws_sts broker: one endpoint for STS and IAM (unset: AWS's own; tests point
+    # it at a local server) and the region. Its AWS credentials come from the usual
+    # AWS_* variables or the instance's role.
+    "AWS_ENDPOINT": env_str("GRANT_BROKER_AWS_ENDPOINT"),
     "AWS_REGION": env_str("GRANT_BROKER_AWS_REGION", "us-east-1"),
 }
 # Revokes brokered credentials at their expiry (and those of revoked grants).

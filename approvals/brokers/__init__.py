@@ -46,7 +46,10 @@ class Broker(Protocol):
 
     def mint(self, grant: GrantContext, options: dict[str, Any]) -> Issued: ...
 
-    def revoke(self, handle: str, scope: str) -> None: ...
+    def revoke(self, handle: str, scope: str, *, expired: bool) -> None:
+        """Take the credential away; ``expired``: its own lifetime is over (the
+        sweep's regular case), else its grant was revoked early."""
+        ...
 
 
 def get(kind: str) -> Broker:

@@ -121,7 +121,7 @@ class PostgresRoleBroker:
             },
         )
 
-    def revoke(self, handle: str, scope: str) -> None:
+    def revoke(self, handle: str, scope: str, *, expired: bool = False) -> None:
         """Drop the role (idempotent): no more logins, its sessions ended, exactly
         what ``mint`` granted taken back, then the role itself."""
         if not ROLE.match(handle):

@@ -10,6 +10,7 @@ committed before it is raised.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -294,7 +295,7 @@ def revoke(*, action_id: UUID, actor: User, reason: str) -> ActionRequest:
     return action
 
 
-def _revoke_soon(action_id: UUID):  # type: ignore[no-untyped-def]
+def _revoke_soon(action_id: UUID) -> Callable[[], None]:
     """After the revocation commits, take its live credentials away at once; if a
     broker fails now, the beat sweep (``approvals.sweep_credentials``) tries again."""
 
@@ -321,7 +322,9 @@ def sweep_credentials(*, now: datetime | None = None, action_id: UUID | None = N
     for credential in due.order_by("expires_at")[:500]:
         reason = "expired" if credential.expires_at <= now else "grant revoked"
         try:
-            brokers.get(credential.broker).revoke(credential.handle, credential.scope)
+            brokers.get(credential.broker).revoke(
+                credential.handle, credential.scope, expired=credential.expires_at <= now
+            )
         except brokers.BrokerError as exc:
             BrokeredCredential.objects.filter(pk=credential.pk).update(
                 revoke_attempts=credential.revoke_attempts + 1, last_error=str(exc)[:500]
