@@ -21,7 +21,16 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
 from airlock.cache import cache_available, shared_cache
-from airlock.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from airlock.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    Unavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +150,9 @@ def is_database_unavailable(exc: BaseException) -> bool:
 # base's status unless listed themselves.
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 400,
+    Unauthorized: 401,
     PayloadTooLarge: 413,
+    Unavailable: 503,
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,

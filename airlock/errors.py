@@ -46,3 +46,17 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     code = "conflict"
     message = "the request conflicts with the current state"
+
+
+class Unauthorized(DomainError):
+    """A credential presented to a service (not the caller's own login) is not valid."""
+
+    code = "unauthorized"
+    message = "the credential is not valid"
+
+
+class Unavailable(DomainError):
+    """A service Airlock depends on could not do its part; try again later."""
+
+    code = "unavailable"
+    message = "a service Airlock depends on is unavailable"

@@ -345,6 +345,31 @@ CELERY_BEAT_SCHEDULE["resume-stuck-screening"] = {
     "schedule": timedelta(seconds=env_int("SCREENING_SWEEP_SECONDS", 60, minimum=5)),
 }
 
+# --- grants -------------------------------------------------------------------------
+
+GRANTS: dict[str, Any] = {
+    # The Ed25519 key that signs grants: base64 of 32 raw bytes, or PEM (or
+    # GRANT_SIGNING_KEY_FILE). Never in the database. Unset outside DEBUG: no grants.
+    "SIGNING_KEY": env_str("GRANT_SIGNING_KEY"),
+    # Keys rotated out, published and accepted until their last grant expires: a
+    # JSON list of {"public_key": base64 raw, "retired_at": ISO 8601}.
+    "RETIRED_KEYS_FILE": env_str("GRANT_RETIRED_KEYS_FILE"),
+    "ISSUER": env_str("GRANT_ISSUER", "airlock"),
+    # The postgres_role broker: a DSN of a role with CREATEROLE that may grant the
+    # privileges rules name (or GRANT_BROKER_POSTGRES_DSN_FILE). Unset: no such broker.
+    "POSTGRES_DSN": env_str("GRANT_BROKER_POSTGRES_DSN"),
+    # The aws_sts broker: one endpoint for STS and IAM (unset: AWS's own; tests point
+    # it at a local server) and the region. Its AWS credentials come from the usual
+    # AWS_* variables or the instance's role.
+    "AWS_ENDPOINT": env_str("GRANT_BROKER_AWS_ENDPOINT"),
+    "AWS_REGION": env_str("GRANT_BROKER_AWS_REGION", "us-east-1"),
+}
+# Revokes brokered credentials at their expiry (and those of revoked grants).
+CELERY_BEAT_SCHEDULE["grant-credentials-sweep"] = {
+    "task": "approvals.sweep_credentials",
+    "schedule": timedelta(seconds=env_int("GRANT_SWEEP_SECONDS", 15, minimum=1)),
+}
+
 # --- audit log ----------------------------------------------------------------------
 
 AUDIT = {

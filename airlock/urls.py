@@ -3,10 +3,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from airlock import health
+from approvals.grant_views import jwks
 from audit.views import published_keys
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path(".well-known/jwks.json", jwks, name="grant-jwks"),
     path(".well-known/airlock-audit-keys", published_keys, name="audit-keys"),
     path("api/v1/", include("approvals.urls")),
     path("api/v1/", include("audit.urls")),

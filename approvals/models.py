@@ -108,6 +108,10 @@ class ActionRequest(models.Model):
     # fewest approvals that can decide the request, since one approver counts toward
     # every requirement whose groups hold them (``Decision.approvals``).
     requirements = models.JSONField(default=list, blank=True)
+    # What an approval issues (``policies.decisions.grant_of``): {"ttl", "audience",
+    # "broker"} or {"refused": why}; written with the decision, so approving costs
+    # no extra row. The grant itself is a pure function of the approved request.
+    grant_spec = models.JSONField(null=True, blank=True)
 
     # NULL, not "", for "no key": the unique constraints below must ignore keyless rows.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
@@ -288,3 +292,59 @@ class OutboxReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consumer} took {self.event_id}"
+
+
+class GrantRecord(models.Model):
+    """What became of an approved request's grant once something happened to it.
+
+    No row: the grant is issued (to the requesting agent, on read) or expired unused.
+    The first redemption or revocation creates the row; ``jti`` is unique, so of any
+    number of concurrent redemptions exactly one inserts it, and a revocation and a
+    redemption cannot both be first. A revocation after a redemption fills
+    ``revoked_at`` on the existing row (and revokes any credential minted for it).
+    """
+
+    action = models.OneToOneField(
+        ActionRequest, on_delete=models.CASCADE, primary_key=True, related_name="grant_record"
+    )
+    jti = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    redeemed_by = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # An audit actor reference (``user:<email>``), kept as the log names it.
+    revoked_by = models.CharField(max_length=300, blank=True)
+    revoke_reason = models.CharField(max_length=2000, blank=True)
+
+    def __str__(self) -> str:
+        return f"grant {self.jti}"
+
+
+class BrokeredCredential(models.Model):
+    """A temporary credential a broker minted at a redemption. Never the secret: the
+    broker's handle (a role name, an access key id) so it can be revoked at expiry or
+    on revocation by the sweep."""
+
+    action = models.ForeignKey(ActionRequest, on_delete=models.CASCADE, related_name="+")
+    jti = models.CharField(max_length=64, db_index=True)
+    broker = models.CharField(max_length=32)
+    handle = models.CharField(max_length=200)
+    # Where it lives (database and table, role ARN): what the console may show.
+    scope = models.CharField(max_length=600, blank=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["expires_at"], condition=Q(revoked_at__isnull=True), name="credential_live"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.broker} {self.handle}"

@@ -15,7 +15,7 @@ from accounts.models import Agent, User
 from approvals import duties
 from approvals.models import FINAL_STATUSES, ActionRequest, ActionStatus
 
-_RELATED = ("requester_agent__owner", "requester_user")
+_RELATED = ("requester_agent__owner", "requester_user", "grant_record__redeemed_by")
 _PREFETCH = ("reviews__reviewer", "reviewer_groups")
 
 

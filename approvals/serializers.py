@@ -14,6 +14,7 @@ from airlock.fields import (
     StrictCharField,
     check_json_limits,
 )
+from approvals import grants
 from approvals.models import ActionRequest, Outcome
 from policies.serializers import RequestFactsSerializer
 
@@ -108,6 +109,21 @@ class OutcomeViewSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
 
 
+class GrantStateSerializer(serializers.Serializer):
+    """What anyone who sees the request may know of its grant: never the token."""
+
+    status = serializers.ChoiceField(choices=["issued", "redeemed", "expired", "revoked", "none"])
+    reason = serializers.CharField(required=False)
+    jti = serializers.CharField(required=False)
+    audience = serializers.CharField(required=False)
+    broker = serializers.CharField(required=False, allow_null=True)
+    expires_at = serializers.DateTimeField(required=False)
+    redeemed_at = serializers.DateTimeField(required=False, allow_null=True)
+    redeemed_by = serializers.CharField(required=False, allow_null=True)
+    revoked_at = serializers.DateTimeField(required=False, allow_null=True)
+    revoked_by = serializers.CharField(required=False, allow_null=True)
+
+
 class ActionSerializer(serializers.ModelSerializer):
     """The request as API.md shows it. ``payload`` is the copy a reviewer may see."""
 
@@ -121,6 +137,7 @@ class ActionSerializer(serializers.ModelSerializer):
     requirements = serializers.SerializerMethodField()
     outcome = serializers.SerializerMethodField()
     grant = serializers.SerializerMethodField()
+    grant_state = serializers.SerializerMethodField()
 
     class Meta:
         model = ActionRequest
@@ -149,6 +166,7 @@ class ActionSerializer(serializers.ModelSerializer):
             "expires_at",
             "outcome",
             "grant",
+            "grant_state",
         ]
         read_only_fields = fields
 
@@ -191,5 +209,11 @@ class ActionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_grant(self, obj: ActionRequest) -> str | None:
-        # Grants are issued by the grants feature (roadmap); until then none exists.
-        return None
+        """The signed grant: for the requesting agent only (approvals.grants)."""
+        request = self.context.get("request")
+        return grants.token_for(obj, getattr(request, "user", None))
+
+    @extend_schema_field(GrantStateSerializer(allow_null=True))
+    def get_grant_state(self, obj: ActionRequest) -> dict[str, Any] | None:
+        state = grants.state_of(obj)
+        return GrantStateSerializer(state).data if state else None

@@ -64,3 +64,10 @@ def _load_screening_engine(**kwargs: object) -> None:
     from sanitization.engine import get_engine
 
     get_engine()
+
+
+@shared_task(name="approvals.sweep_credentials")
+def sweep_credentials(action_id: str | None = None) -> int:
+    from approvals.services import grants
+
+    return grants.sweep_credentials(action_id=UUID(action_id) if action_id else None)

@@ -110,6 +110,49 @@ ACTION_REVEAL_REFUSED = declare(
     "action.reveal_refused", "A reveal of an original payload was refused.", "CC6.1", "CC7.2"
 )
 
+# --- grants and brokered credentials --------------------------------------------------
+
+GRANT_REDEEMED = declare(
+    "grant.redeemed",
+    "An executor redeemed an approved request's grant, once (the jti, never the token).",
+    "CC8.1",
+    "CC6.1",
+)
+GRANT_REDEEM_REFUSED = declare(
+    "grant.redeem_refused",
+    "A redemption was refused: bad signature, wrong audience, expired, replayed, revoked, "
+    "or a payload other than the approved one.",
+    "CC6.1",
+    "CC7.2",
+)
+GRANT_REVOKED = declare(
+    "grant.revoked", "An admin or the agent's owner revoked a grant, with a reason.", "CC6.2"
+)
+GRANT_REVOKE_REFUSED = declare(
+    "grant.revoke_refused",
+    "A revocation by someone who may not revoke, or of a grant that cannot be.",
+    "CC6.2",
+    "CC7.2",
+)
+CREDENTIAL_ISSUED = declare(
+    "credential.issued",
+    "A broker minted a temporary credential scoped to the approved resource (its handle "
+    "and expiry, never the secret).",
+    "CC6.1",
+    "CC6.2",
+    "CC6.3",
+)
+CREDENTIAL_ISSUE_FAILED = declare(
+    "credential.issue_failed",
+    "A broker could not mint the credential of a redemption; the grant stays unredeemed.",
+    "CC7.2",
+)
+CREDENTIAL_REVOKED = declare(
+    "credential.revoked",
+    "A brokered credential was taken away: at its expiry, or because its grant was revoked.",
+    "CC6.2",
+)
+
 # --- policies -------------------------------------------------------------------------
 
 POLICY_PROPOSED = declare("policy.proposed", "An admin proposed a new policy version.", "CC8.1")

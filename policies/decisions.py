@@ -95,6 +95,9 @@ class Decision:
     # Reviewer groups of require_approval rules that did not match only because
     # their data classes were not (yet) found: who may review once screening finds them.
     could_review: tuple[str, ...] = ()
+    # What an approval of this request issues (``grant_of``): {"ttl", "audience",
+    # "broker"}, or {"refused": reason} when the deciding rules disagree. None: deny.
+    grant: dict[str, Any] | None = None
 
     @property
     def approvals(self) -> int:
@@ -127,8 +130,39 @@ class Decision:
             "message": self.message,
             "depends_on_findings": self.depends_on_findings,
             "reveal": self.reveal,
+            "grant": self.grant,
             "errors": [{"rule": rule, "reason": reason} for rule, reason in self.errors],
         }
+
+
+DEFAULT_GRANT_AUDIENCE = "airlock"
+DEFAULT_GRANT_TTL_SECONDS = 300
+
+
+def grant_of(deciding: list[dict[str, Any]]) -> dict[str, Any]:
+    """The grant the deciding rules (or the default) give an approval: the shortest
+    ``grant_ttl`` any of them names, and the audience and broker they name. Rules
+    that name different audiences or brokers give no grant at all: picking one
+    would let rule order widen what an approval hands out."""
+    ttls = [r["grant_ttl"] for r in deciding if r.get("grant_ttl")]
+    specs = [(r["name"], r["grant"]) for r in deciding if r.get("grant")]
+    audiences = {g["audience"] for _, g in specs if "audience" in g}
+    brokers = {
+        tuple(sorted((k, str(v)) for k, v in g.items() if k != "audience"))
+        for _, g in specs
+        if "broker" in g
+    }
+    if len(audiences) > 1 or len(brokers) > 1:
+        names = ", ".join(sorted(name for name, _ in specs))
+        return {"refused": f"rules {names} name different grant audiences or brokers"}
+    broker = next(
+        ({k: v for k, v in g.items() if k != "audience"} for _, g in specs if "broker" in g), None
+    )
+    return {
+        "ttl": min(ttls, default=DEFAULT_GRANT_TTL_SECONDS),
+        "audience": next(iter(audiences), DEFAULT_GRANT_AUDIENCE),
+        "broker": broker,
+    }
 
 
 # API.md's built-in default, as a policy document's ``default`` outcome: what applies
@@ -150,4 +184,5 @@ BUILTIN_DEFAULT = Decision(
         Requirement("default", DEFAULT_OUTCOME["approvals"], tuple(DEFAULT_OUTCOME["reviewers"])),
     ),
     timeout=timedelta(seconds=DEFAULT_OUTCOME["timeout"]),
+    grant=grant_of([{"name": "default", **DEFAULT_OUTCOME}]),
 )

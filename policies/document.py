@@ -25,6 +25,16 @@ MAX_NESTING = 32
 MAX_WHEN_LENGTH = 2000
 MAX_TIMEOUT_SECONDS = 30 * 24 * 3600
 MIN_TIMEOUT_SECONDS = 60
+# A grant is short-lived: 5 minutes unless a rule says otherwise, never more than 15.
+DEFAULT_GRANT_TTL_SECONDS = 300
+MAX_GRANT_TTL_SECONDS = 15 * 60
+AUDIENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,199}$")
+# The credential brokers a rule may name, with the options each takes (the broker
+# itself lives in approvals; policies only check the document's shape).
+POSTGRES_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+BROKERS = {"postgres_role": {"privileges"}, "aws_sts": {"role_arn", "actions"}}
+AWS_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+AWS_ACTION_RE = re.compile(r"^[a-z0-9-]{1,64}:[A-Za-z0-9*]{1,128}$")
 RULE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 GROUP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,149}$")
 ENTITY_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
@@ -227,6 +237,10 @@ class _Checker:
         if not isinstance(message, str) or len(message) > 500:
             self.fail([*path, "message"], "a string of at most 500 characters")
             message = ""
+        grant = self.grant(raw, path) if effect != "deny" else {}
+        for key in ("grant", "grant_ttl"):
+            if effect == "deny" and key in raw:
+                self.fail([*path, key], "a deny issues no grant")
         if effect != "require_approval":
             for key in ("approvals", "reviewers", "timeout"):
                 if key in raw:
@@ -241,7 +255,78 @@ class _Checker:
             "require_justification": justification,
             "message": message,
             "reveal": reveal,
+            **grant,
         }
+
+    def grant(self, raw: dict[str, Any], path: list[str | int]) -> dict[str, Any]:
+        """``grant_ttl`` and ``grant: {audience, broker, <broker options>}``, only the
+        keys the author wrote (a rule without them inherits nothing here: the
+        evaluator combines the deciding rules' grant settings)."""
+        out: dict[str, Any] = {}
+        if "grant_ttl" in raw:
+            try:
+                ttl = parse_duration(raw["grant_ttl"])
+            except ValueError as exc:
+                self.fail([*path, "grant_ttl"], str(exc))
+            else:
+                if ttl > MAX_GRANT_TTL_SECONDS:
+                    self.fail([*path, "grant_ttl"], "at most 15m: a grant is short-lived")
+                else:
+                    out["grant_ttl"] = ttl
+        if "grant" not in raw:
+            return out
+        where = [*path, "grant"]
+        broker = raw["grant"].get("broker") if isinstance(raw["grant"], dict) else None
+        options = BROKERS.get(broker, set()) if isinstance(broker, str) else set()
+        spec = self.mapping(raw["grant"], where, {"audience", "broker"} | options)
+        grant: dict[str, Any] = {}
+        if "audience" in spec:
+            if isinstance(spec["audience"], str) and AUDIENCE_RE.match(spec["audience"]):
+                grant["audience"] = spec["audience"]
+            else:
+                self.fail([*where, "audience"], "an executor's name (an agent name or a URI)")
+        if broker is not None:
+            if broker not in BROKERS:
+                self.fail([*where, "broker"], f"one of {', '.join(sorted(BROKERS))}")
+            else:
+                grant["broker"] = broker
+                grant.update(self.broker_options(broker, spec, where))
+        out["grant"] = grant
+        return out
+
+    def broker_options(
+        self, broker: str, spec: dict[str, Any], where: list[str | int]
+    ) -> dict[str, Any]:
+        if broker == "postgres_role":
+            privileges = spec.get("privileges")
+            if (
+                not isinstance(privileges, list)
+                or not privileges
+                or not all(
+                    isinstance(p, str) and p.upper() in POSTGRES_PRIVILEGES for p in privileges
+                )
+            ):
+                self.fail(
+                    [*where, "privileges"],
+                    f"required: a list of {', '.join(POSTGRES_PRIVILEGES)}",
+                )
+                return {}
+            return {"privileges": sorted({p.upper() for p in privileges})}
+        role_arn, actions = spec.get("role_arn"), spec.get("actions")
+        out: dict[str, Any] = {}
+        if not isinstance(role_arn, str) or not AWS_ROLE_ARN_RE.match(role_arn):
+            self.fail([*where, "role_arn"], "required: an IAM role ARN")
+        else:
+            out["role_arn"] = role_arn
+        if (
+            not isinstance(actions, list)
+            or not actions
+            or not all(isinstance(a, str) and AWS_ACTION_RE.match(a) for a in actions)
+        ):
+            self.fail([*where, "actions"], "required: a list of IAM actions such as s3:GetObject")
+        else:
+            out["actions"] = sorted(set(actions))
+        return out
 
 
 OUTCOME_KEYS = {
@@ -254,6 +339,11 @@ OUTCOME_KEYS = {
     # false: nobody may reveal the original payload of a request this rule matches
     # (on `default`: of any request).
     "reveal",
+    # The grant an approval issues: its lifetime (default 5m, at most 15m), and
+    # `grant: {audience, broker, ...}`: the executor it is for and the credential
+    # broker that mints a temporary credential when it is redeemed.
+    "grant_ttl",
+    "grant",
 }
 MATCH_KEYS = {"action", "resource", "environment", "agent", "data_classes", "when"}
 

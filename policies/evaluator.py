@@ -25,7 +25,14 @@ from datetime import timedelta
 from typing import Any
 
 from policies import expressions
-from policies.decisions import DEFAULT_OUTCOME, Decision, Effect, RequestFacts, Requirement
+from policies.decisions import (
+    DEFAULT_OUTCOME,
+    Decision,
+    Effect,
+    RequestFacts,
+    Requirement,
+    grant_of,
+)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -172,6 +179,7 @@ def evaluate(
             effect=Effect.DENY,
             message=f"a justification is required by {', '.join(justification_rules)}",
         )
+    base = replace(base, grant=grant_of(deciding))
     if effect == Effect.ALLOW:
         return base
     approving = [r for r in deciding if r["effect"] == Effect.REQUIRE_APPROVAL]

@@ -15,6 +15,8 @@ os.environ.setdefault("AIRLOCK_RATE_LIMIT", "100000/min")
 # A fixed test key: base64 of 32 bytes of 0x07. Tests that rotate keys set their own.
 os.environ.setdefault("AUDIT_SIGNING_KEY", "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=")
 os.environ.setdefault("AUDIT_SIGNING_KEY_SINCE", "2026-01-01T00:00:00Z")
+# The grant signing key: base64 of 32 bytes of 0x09. The rotation tests set their own.
+os.environ.setdefault("GRANT_SIGNING_KEY", "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=")
 
 from airlock.settings import *  # noqa: F403
 from airlock.settings import BASE_DIR, DATABASES

@@ -83,6 +83,7 @@ def decision_fields(decision: Decision, now: datetime) -> dict[str, Any]:
         "approvals_required": decision.approvals if not final else 0,
         "requirements": [r.as_dict() for r in decision.requirements] if not final else [],
         "expires_at": now + decision.timeout if decision.timeout and not final else None,
+        "grant_spec": decision.grant,
     }
 
 
