@@ -9,6 +9,7 @@ COPY accounts ./accounts
 COPY approvals ./approvals
 COPY audit ./audit
 COPY policies ./policies
+COPY notifications ./notifications
 COPY frontend ./frontend
 COPY manage.py ./
 RUN pip install --no-cache-dir . \
