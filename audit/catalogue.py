@@ -201,9 +201,7 @@ CHAT_CLICK_REFUSED = declare(
     "CC6.1",
     "CC7.2",
 )
-CHAT_USER_LINKED = declare(
-    "chat.user_linked", "A chat identity was bound to a person.", "CC6.2"
-)
+CHAT_USER_LINKED = declare("chat.user_linked", "A chat identity was bound to a person.", "CC6.2")
 AGENT_WEBHOOK_SECRET_ROTATED = declare(
     "agent.webhook_secret_rotated",
     "An agent's webhook signing secret was made or replaced (never the secret itself).",

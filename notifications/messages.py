@@ -92,8 +92,10 @@ def _decided(action: ActionRequest, reviews: list[Review]) -> str:
         who = requester_name(action)
     else:
         who = "nobody before the deadline"
-    return f"{word} by {who} at {when}" if action.status != ActionStatus.EXPIRED else (
-        f"Expired: decided by {who} ({when})"
+    return (
+        f"{word} by {who} at {when}"
+        if action.status != ActionStatus.EXPIRED
+        else (f"Expired: decided by {who} ({when})")
     )
 
 
@@ -162,7 +164,10 @@ def slack_message(action: ActionRequest, *, mode: str, note: str = "") -> dict[s
             {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(facts.decided)}*"}}
         )
         blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{facts.url}|Open in Airlock>"}]}
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"<{facts.url}|Open in Airlock>"}],
+            }
         )
     elif action.status == ActionStatus.PENDING and mode == "approve":
         value = str(action.pk)
@@ -179,7 +184,10 @@ def slack_message(action: ActionRequest, *, mode: str, note: str = "") -> dict[s
                         "text": {"type": "plain_text", "text": "Approve"},
                         "confirm": {
                             "title": {"type": "plain_text", "text": "Approve this action?"},
-                            "text": {"type": "plain_text", "text": f"{action.action} on {action.resource}"[:300]},
+                            "text": {
+                                "type": "plain_text",
+                                "text": f"{action.action} on {action.resource}"[:300],
+                            },
                             "confirm": {"type": "plain_text", "text": "Approve"},
                             "deny": {"type": "plain_text", "text": "Back"},
                         },
@@ -249,7 +257,9 @@ def teams_card(action: ActionRequest) -> dict[str, Any]:
     }
 
 
-def event_body(action: ActionRequest, *, event_type: str, at: str, excerpt_too: bool) -> dict[str, Any]:
+def event_body(
+    action: ActionRequest, *, event_type: str, at: str, excerpt_too: bool
+) -> dict[str, Any]:
     """A webhook's JSON: ids and states. A channel webhook carries the masked excerpt;
     an agent's callback only what it needs to fetch the rest with its own token."""
     data: dict[str, Any] = {

@@ -123,14 +123,14 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.key} ({self.status})"
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.save_message_id()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     def save_message_id(self) -> None:
         """The id receivers see; set once, before the row is first stored."""
         if not self.message_id:
             self.message_id = f"msg_{uuid.uuid4().hex}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        self.save_message_id()
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     @property
     def audit_target(self) -> str:

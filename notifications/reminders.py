@@ -93,10 +93,6 @@ def remind_due(*, now: datetime | None = None, batch: int = 1000) -> list[int]:
             groups = sorted(g.name for g in action.reviewer_groups.all())
             made += _notice(action, REMIND, groups, remind)
         escalate = timer["escalate_after"]
-        if (
-            escalate
-            and waited >= timedelta(seconds=escalate)
-            and (action.pk, ESCALATE) not in sent
-        ):
+        if escalate and waited >= timedelta(seconds=escalate) and (action.pk, ESCALATE) not in sent:
             made += _notice(action, ESCALATE, timer["escalate_to"], escalate)
     return made

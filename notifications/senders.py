@@ -7,6 +7,7 @@ import json
 import smtplib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.core import mail
@@ -15,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from standardwebhooks import Webhook
 
+from accounts.models import User
 from approvals import duties
 from approvals.models import ActionRequest, ActionStatus
 from notifications import messages, outbound
@@ -87,13 +89,14 @@ def send_slack_post(delivery: Delivery, action: ActionRequest) -> None:
     client = slack_client()
     existing = SlackMessage.objects.filter(action=action, channel=channel).first()
     if delivery.topic == "remind" and existing is not None:
+        reminder = f"Reminder: this request still waits for review. {messages.console_url(action)}"
         # A reminder is a reply in the message's thread, so the channel is not flooded.
         _slack_call(
             lambda: client.chat_postMessage(
                 channel=existing.slack_channel,
                 thread_ts=existing.ts,
                 reply_broadcast=True,
-                text=f"Reminder: this request still waits for review. {messages.console_url(action)}",
+                text=reminder,
             )
         )
         return
@@ -105,7 +108,9 @@ def send_slack_post(delivery: Delivery, action: ActionRequest) -> None:
         note="Escalated: still waiting for review." if delivery.topic == "escalate" else "",
     )
     answer = _slack_call(
-        lambda: client.chat_postMessage(channel=channel.target, text=body["text"], blocks=body["blocks"])
+        lambda: client.chat_postMessage(
+            channel=channel.target, text=body["text"], blocks=body["blocks"]
+        )
     )
     message, _ = SlackMessage.objects.get_or_create(
         action=action,
@@ -143,16 +148,13 @@ def send_email(delivery: Delivery, action: ActionRequest) -> None:
     if channel is None:
         raise PermanentFailure("the channel was removed")
     groups = set(channel.groups)
-    recipients = [
-        person.email
-        for person in duties.audience(action).prefetch_related("groups")
-        if groups & {g.name for g in person.groups.all()}
-    ]
     if delivery.topic == "escalate":
-        recipients = [
-            person.email
-            for person in _members_of(groups)
-        ]
+        recipients = _members_of(groups)
+    else:
+        # The eligible reviewers (duties.audience) who are in this channel's groups.
+        recipients = list(
+            duties.audience(action).filter(groups__name__in=groups).values_list("email", flat=True)
+        )
     if not recipients:
         raise PermanentFailure("nobody eligible to e-mail in the channel's groups")
     facts = messages.summary(action)
@@ -167,7 +169,10 @@ def send_email(delivery: Delivery, action: ActionRequest) -> None:
             body=text,
             from_email=settings.NOTIFY["EMAIL_FROM"],
             to=[address],
-            headers={"X-Airlock-Delivery": delivery.message_id, "X-Airlock-Request": str(action.pk)},
+            headers={
+                "X-Airlock-Delivery": delivery.message_id,
+                "X-Airlock-Request": str(action.pk),
+            },
         )
         email.attach_alternative(html, "text/html")
         outgoing.append(email)
@@ -184,17 +189,21 @@ def send_email(delivery: Delivery, action: ActionRequest) -> None:
         raise TransientFailure(f"smtp: {type(exc).__name__}: {exc}") from exc
 
 
-def _members_of(groups: set[str]) -> list:  # type: ignore[type-arg]
-    from accounts.models import User
+def _members_of(groups: set[str]) -> list[str]:
+    """Everyone active in ``groups``: an escalation tells people who may not review."""
+    return list(
+        User.objects.filter(is_active=True, groups__name__in=groups)
+        .distinct()
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
 
-    return list(User.objects.filter(is_active=True, groups__name__in=groups).distinct().order_by("email"))
 
-
-def _post(url: str, body: dict, headers: dict[str, str]) -> None:  # type: ignore[type-arg]
+def _post(url: str, raw: str, headers: dict[str, str]) -> None:
     airlock = settings.AIRLOCK
     outbound.post(
         url,
-        json.dumps(body, separators=(",", ":")).encode(),
+        raw.encode(),
         {"Content-Type": "application/json", "User-Agent": "Airlock-Webhooks/1", **headers},
         allow_http=airlock["ALLOW_HTTP_CALLBACKS"],
         allow_private=airlock["ALLOW_PRIVATE_CALLBACKS"],
@@ -212,21 +221,11 @@ def signed_headers(secret: str, message_id: str, body: str, at: datetime) -> dic
     }
 
 
-def _send_signed(url: str, secret: str, delivery: Delivery, body: dict) -> None:  # type: ignore[type-arg]
+def _send_signed(url: str, secret: str, delivery: Delivery, body: dict[str, Any]) -> None:
     # Signed at each attempt: the timestamp is the attempt's (receivers refuse old ones).
     at = datetime.now(UTC).replace(microsecond=0)
     raw = json.dumps(body, separators=(",", ":"))
-    headers = signed_headers(secret, delivery.message_id, raw, at)
-    airlock = settings.AIRLOCK
-    outbound.post(
-        url,
-        raw.encode(),
-        {"Content-Type": "application/json", "User-Agent": "Airlock-Webhooks/1", **headers},
-        allow_http=airlock["ALLOW_HTTP_CALLBACKS"],
-        allow_private=airlock["ALLOW_PRIVATE_CALLBACKS"],
-        timeout=settings.NOTIFY["HTTP_TIMEOUT_SECONDS"],
-        max_response_bytes=settings.NOTIFY["HTTP_MAX_RESPONSE_BYTES"],
-    )
+    _post(url, raw, signed_headers(secret, delivery.message_id, raw, at))
 
 
 def send_webhook(delivery: Delivery, action: ActionRequest) -> None:
@@ -261,7 +260,7 @@ def send_teams(delivery: Delivery, action: ActionRequest) -> None:
     channel = delivery.channel
     if channel is None:
         raise PermanentFailure("the channel was removed")
-    _post(channel.target, messages.teams_card(action), {})
+    _post(channel.target, json.dumps(messages.teams_card(action)), {})
 
 
 SENDERS: dict[str, Callable[[Delivery, ActionRequest], None]] = {

@@ -348,7 +348,11 @@ def retry(*, actor: User, delivery_id: int) -> Delivery:
             catalogue.DELIVERY_RETRIED,
             actor,
             delivery.audit_target,
-            {"kind": delivery.kind, "action": str(delivery.action_id), "last_error": delivery.last_error[:200]},
+            {
+                "kind": delivery.kind,
+                "action": str(delivery.action_id),
+                "last_error": delivery.last_error[:200],
+            },
         )
         delivery.refresh_from_db()
     return delivery

@@ -125,7 +125,11 @@ def _clicked(body: dict[str, Any]) -> tuple[str | None, User | None, str]:
         return None, None, "This button names no request."
     if _message_mode(body) != ChannelMode.APPROVE:
         _refuse_click(body, "link_only", _target(action_id))
-        return action_id, None, "This channel reviews in the console only: open the request in Airlock."
+        return (
+            action_id,
+            None,
+            "This channel reviews in the console only: open the request in Airlock.",
+        )
     return action_id, person, ""
 
 
@@ -151,7 +155,9 @@ def on_deny(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         return
     channel = (body.get("channel") or {}).get("id") or ""
     ts = (body.get("message") or {}).get("ts") or ""
-    client.views_open(trigger_id=body["trigger_id"], view=messages.deny_modal(action_id, channel, ts))
+    client.views_open(
+        trigger_id=body["trigger_id"], view=messages.deny_modal(action_id, channel, ts)
+    )
 
 
 def on_deny_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -6,9 +6,7 @@ urlpatterns = [
     path("channels", api.ChannelCollection.as_view(), name="channels"),
     path("channels/<int:channel_id>", api.ChannelDetail.as_view(), name="channel-detail"),
     path("deliveries", api.DeliveryCollection.as_view(), name="deliveries"),
-    path(
-        "deliveries/<int:delivery_id>/retry", api.DeliveryRetry.as_view(), name="delivery-retry"
-    ),
+    path("deliveries/<int:delivery_id>/retry", api.DeliveryRetry.as_view(), name="delivery-retry"),
     path(
         "agents/<str:name>/webhook-secret",
         api.AgentWebhookSecretView.as_view(),

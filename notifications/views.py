@@ -47,8 +47,8 @@ def signature_problem(body: bytes, timestamp: str, signature: str, secret: str) 
         return "malformed"
     if abs(now() - sent_at) > WINDOW_SECONDS:
         return "expired"
-    expected = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
-    if not hmac.compare_digest(expected, signature):
+    expected = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body) or ""
+    if not hmac.compare_digest(expected.encode(), signature.encode()):
         return "forged"
     return None
 
@@ -67,9 +67,7 @@ def slack(request: HttpRequest) -> HttpResponse:
     if problem is None:
         try:
             with transaction.atomic():
-                SeenSignature.objects.create(
-                    digest=hashlib.sha256(signature.encode()).hexdigest()
-                )
+                SeenSignature.objects.create(digest=hashlib.sha256(signature.encode()).hexdigest())
         except IntegrityError:
             problem = "replayed"
     if problem is not None:

@@ -54,8 +54,15 @@ def interaction_body(payload: dict[str, Any]) -> bytes:
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
-def click(action_id: str, *, user: str, team: str = TEAM, which: str = "approve", ts: str = "",
-          channel: str = "C0REVIEWS") -> dict[str, Any]:
+def click(
+    action_id: str,
+    *,
+    user: str,
+    team: str = TEAM,
+    which: str = "approve",
+    ts: str = "",
+    channel: str = "C0REVIEWS",
+) -> dict[str, Any]:
     return {
         "type": "block_actions",
         "user": {"id": user, "username": user.lower(), "team_id": team},
@@ -67,17 +74,29 @@ def click(action_id: str, *, user: str, team: str = TEAM, which: str = "approve"
         "trigger_id": "1337.42.abcd",
         "response_url": "http://127.0.0.1:9/unused",
         "actions": [
-            {"action_id": which, "block_id": "review", "value": action_id, "type": "button",
-             "action_ts": f"{time.time_ns() / 1e9:.6f}"}
+            {
+                "action_id": which,
+                "block_id": "review",
+                "value": action_id,
+                "type": "button",
+                "action_ts": f"{time.time_ns() / 1e9:.6f}",
+            }
         ],
     }
 
 
-def post_signed(payload: dict[str, Any], *, timestamp: int | None = None,
-                secret: str = SIGNING_SECRET, headers: dict[str, str] | None = None):
+def post_signed(
+    payload: dict[str, Any],
+    *,
+    timestamp: int | None = None,
+    secret: str = SIGNING_SECRET,
+    headers: dict[str, str] | None = None,
+):
     """POST a signed interaction to the real endpoint, running what commits set off."""
     body = interaction_body(payload)
-    extra = headers if headers is not None else signed_headers(body, timestamp=timestamp, secret=secret)
+    extra = (
+        headers if headers is not None else signed_headers(body, timestamp=timestamp, secret=secret)
+    )
     with TestCase.captureOnCommitCallbacks(execute=True):
         return Client().post(
             "/integrations/slack/interactions",

@@ -78,7 +78,8 @@ def test_the_eligible_reviewers_get_text_and_html_with_a_link_and_no_payload(
     parts = _parts(message)
     assert set(parts) == {"text/plain", "text/html"}
     link = f"http://127.0.0.1:8000/actions/{action_id}/"
-    assert link in parts["text/plain"] and f'href="{link}"' in parts["text/html"]
+    assert link in parts["text/plain"]
+    assert f'href="{link}"' in parts["text/html"]
     for body in parts.values():
         assert "dana.smith" not in body
         assert "EMAIL_ADDRESS" in body

@@ -60,8 +60,11 @@ def _later(days: int = 1):
 def test_requests_pending_while_redis_is_down_are_all_delivered_after_and_none_twice(
     broker, fake_slack, settings
 ):
-    settings.AIRLOCK = {**settings.AIRLOCK, "ALLOW_HTTP_CALLBACKS": True,
-                        "ALLOW_PRIVATE_CALLBACKS": True}
+    settings.AIRLOCK = {
+        **settings.AIRLOCK,
+        "ALLOW_HTTP_CALLBACKS": True,
+        "ALLOW_PRIVATE_CALLBACKS": True,
+    }
     receiver = start_receiver()
     apply_policy(quorum_policy(1))
     slack_channel()
@@ -71,13 +74,22 @@ def test_requests_pending_while_redis_is_down_are_all_delivered_after_and_none_t
 
     broker.stop()
     ids = [
-        str(submit(actor=agent, data={"action": "key.rotate", "resource": f"kms://k{n}",
-                                      "callback_url": receiver.url}).action.pk)
+        str(
+            submit(
+                actor=agent,
+                data={
+                    "action": "key.rotate",
+                    "resource": f"kms://k{n}",
+                    "callback_url": receiver.url,
+                },
+            ).action.pk
+        )
         for n in range(3)
     ]
     # Filed and pending; every message is a row, none sent, the event left due.
     assert Delivery.objects.filter(status="pending", attempts=0).count() == 6
-    assert fake_slack.of("chat.postMessage") == [] and receiver.received == []
+    assert fake_slack.of("chat.postMessage") == []
+    assert receiver.received == []
     events = OutboxEvent.objects.filter(delivered_at__isnull=True)
     assert events.count() == 3
     assert all(e.last_error.startswith("notifications: ") for e in events)
@@ -98,9 +110,12 @@ def test_requests_pending_while_redis_is_down_are_all_delivered_after_and_none_t
         f"kms://k{n}" for n in range(3)
     ]
     verifier = Webhook(secret)
-    seen = {verifier.verify(raw, headers)["data"]["id"]: headers["webhook-id"]
-            for headers, raw in receiver.received}
-    assert len(receiver.received) == 3 and sorted(seen) == sorted(ids)
+    seen = {
+        verifier.verify(raw, headers)["data"]["id"]: headers["webhook-id"]
+        for headers, raw in receiver.received
+    }
+    assert len(receiver.received) == 3
+    assert sorted(seen) == sorted(ids)
     assert set(seen.values()) == set(
         Delivery.objects.filter(kind="callback").values_list("message_id", flat=True)
     )
@@ -115,9 +130,13 @@ def test_planning_the_same_event_twice_makes_no_second_delivery(fake_slack, agen
     slack_channel()
     agent_api.file({"action": "key.rotate", "resource": "kms://k"})
     event = OutboxEvent.objects.get(kind="filed")
-    domain_event = dispatch.DomainEvent(kind="filed", action_id=event.action_id,
-                                        status="pending", reviewer_groups=("reviewers",),
-                                        id=event.pk)
+    domain_event = dispatch.DomainEvent(
+        kind="filed",
+        action_id=event.action_id,
+        status="pending",
+        reviewer_groups=("reviewers",),
+        id=event.pk,
+    )
     assert services.plan(domain_event) == []  # delivered already: nothing left to send
     assert Delivery.objects.count() == 1
     assert len(fake_slack.of("chat.postMessage")) == 1

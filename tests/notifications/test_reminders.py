@@ -71,11 +71,16 @@ def test_a_reminder_then_an_escalation_each_once_and_never_a_decision(
     assert "Escalated" in str(escalation.params["blocks"])
 
     action = ActionRequest.objects.get(pk=action_id)
-    assert action.status == "pending" and not action.reviews.exists()
+    assert action.status == "pending"
+    assert not action.reviews.exists()
     assert AuditEvent.objects.get(event_type="action.reminded").data == {
-        "groups": ["reviewers"], "after_seconds": 1800}
+        "groups": ["reviewers"],
+        "after_seconds": 1800,
+    }
     assert AuditEvent.objects.get(event_type="action.escalated").data == {
-        "groups": ["oncall"], "after_seconds": 3600}
+        "groups": ["oncall"],
+        "after_seconds": 3600,
+    }
     console = Client()
     console.force_login(reviewer.user)
     assert "action.escalated" in console.get(f"/actions/{action_id}/").content.decode()
@@ -105,8 +110,7 @@ def test_requests_without_timers_are_left_alone(fake_slack, agent_api):
 )
 def test_bad_timers_are_refused_with_their_key(rule, key):
     document = (
-        "rules:\n  - name: r\n    match: {action: x}\n    effect: require_approval\n"
-        f"    {rule}\n"
+        f"rules:\n  - name: r\n    match: {{action: x}}\n    effect: require_approval\n    {rule}\n"
     )
     with pytest.raises(PolicyDocumentError) as caught:
         parse_document(document)
@@ -115,8 +119,10 @@ def test_bad_timers_are_refused_with_their_key(rule, key):
 
 def test_timers_only_mean_something_on_an_approval_rule():
     with pytest.raises(PolicyDocumentError, match="only meaningful"):
-        parse_document("rules:\n  - name: r\n    match: {action: x}\n    effect: allow\n"
-                       "    remind_after: 30m\n")
+        parse_document(
+            "rules:\n  - name: r\n    match: {action: x}\n    effect: allow\n"
+            "    remind_after: 30m\n"
+        )
     parsed = parse_document(POLICY)
     assert parsed["rules"][0]["remind_after"] == 1800
     assert parsed["rules"][0]["escalate_after"] == {"after": 3600, "to": ["oncall"]}

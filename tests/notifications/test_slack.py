@@ -32,8 +32,13 @@ def pending(fake_slack, agent_api, reviewer):
     """A request pending for `reviewers`, announced in Slack; carol is linked."""
     apply_policy(quorum_policy(1))
     slack_channel()
-    link_chat_user(email=reviewer.user.email, provider="slack", team_id=TEAM,
-                   chat_user_id="UCAROL", actor="system")
+    link_chat_user(
+        email=reviewer.user.email,
+        provider="slack",
+        team_id=TEAM,
+        chat_user_id="UCAROL",
+        actor="system",
+    )
     response = agent_api.file(
         {
             "action": "data.export",
@@ -67,11 +72,19 @@ def test_a_pending_request_arrives_in_slack_with_approve_and_deny(pending, fake_
     assert post.headers["Authorization"] == "Bearer xoxb-test-token"
     assert _buttons(post.params["blocks"]) == ["approve", "deny", "open"]
     text = str(post.params["blocks"])
-    for fact in ("data.export", "pg://customers", "production", "agent etl-bot",
-                 "owner@example.com", "alice@example.com", "0 of 1 from reviewers"):
+    for fact in (
+        "data.export",
+        "pg://customers",
+        "production",
+        "agent etl-bot",
+        "owner@example.com",
+        "alice@example.com",
+        "0 of 1 from reviewers",
+    ):
         assert fact in text
     # User text cannot mention the channel; the payload is the masked excerpt only.
-    assert "<!channel>" not in text and "&lt;!channel&gt;" in text
+    assert "<!channel>" not in text
+    assert "&lt;!channel&gt;" in text
     assert '{"query": "select 1"}' in text
     delivery = Delivery.objects.get(kind="slack_post")
     assert (delivery.status, delivery.attempts) == ("delivered", 1)
@@ -105,7 +118,9 @@ def test_the_owner_and_the_on_behalf_of_person_are_refused_with_self_approval(
 ):
     email = "owner@example.com" if who == "owner" else "alice@example.com"
     make_person(email, groups=["reviewers"])
-    link_chat_user(email=email, provider="slack", team_id=TEAM, chat_user_id="USELF", actor="system")
+    link_chat_user(
+        email=email, provider="slack", team_id=TEAM, chat_user_id="USELF", actor="system"
+    )
     response = post_signed(click(pending, user="USELF", ts=_message_ts(pending)))
     assert response.status_code == 200
     assert ActionRequest.objects.get(pk=pending).status == "pending"
@@ -118,12 +133,17 @@ def test_the_owner_and_the_on_behalf_of_person_are_refused_with_self_approval(
 
 
 def test_an_outsider_is_refused_as_not_a_reviewer(pending, fake_slack, outsider):
-    link_chat_user(email=outsider.user.email, provider="slack", team_id=TEAM,
-                   chat_user_id="UMAL", actor="system")
+    link_chat_user(
+        email=outsider.user.email,
+        provider="slack",
+        team_id=TEAM,
+        chat_user_id="UMAL",
+        actor="system",
+    )
     post_signed(click(pending, user="UMAL", ts=_message_ts(pending)))
     assert ActionRequest.objects.get(pk=pending).status == "pending"
-    assert fake_slack.of("chat.postEphemeral")[0].params["text"].startswith(
-        "Refused (not_a_reviewer)"
+    assert (
+        fake_slack.of("chat.postEphemeral")[0].params["text"].startswith("Refused (not_a_reviewer)")
     )
 
 
@@ -172,15 +192,20 @@ def test_deny_opens_a_modal_that_requires_a_reason(pending, fake_slack):
                     "type": "modal",
                     "callback_id": "deny_reason",
                     "private_metadata": view["private_metadata"],
-                    "state": {"values": {"reason": {"reason": {"type": "plain_text_input",
-                                                               "value": reason}}}},
+                    "state": {
+                        "values": {
+                            "reason": {"reason": {"type": "plain_text_input", "value": reason}}
+                        }
+                    },
                 },
             }
         )
 
     empty = submit("   ")
-    assert empty.json() == {"response_action": "errors",
-                            "errors": {"reason": "A reason is required to deny."}}
+    assert empty.json() == {
+        "response_action": "errors",
+        "errors": {"reason": "A reason is required to deny."},
+    }
     assert ActionRequest.objects.get(pk=pending).status == "pending"
     assert submit("exports of customers need a ticket").status_code == 200
     action = ActionRequest.objects.get(pk=pending)
@@ -212,13 +237,16 @@ def test_forged_expired_and_replayed_signatures_are_refused_and_audited(pending,
     assert ActionRequest.objects.get(pk=pending).reviews.count() == 1
 
 
-def test_a_link_mode_channel_offers_only_open_and_refuses_a_click(
-    fake_slack, agent_api, reviewer
-):
+def test_a_link_mode_channel_offers_only_open_and_refuses_a_click(fake_slack, agent_api, reviewer):
     apply_policy(quorum_policy(1))
     slack_channel(mode="link")
-    link_chat_user(email=reviewer.user.email, provider="slack", team_id=TEAM,
-                   chat_user_id="UCAROL", actor="system")
+    link_chat_user(
+        email=reviewer.user.email,
+        provider="slack",
+        team_id=TEAM,
+        chat_user_id="UCAROL",
+        actor="system",
+    )
     action_id = agent_api.file({"action": "key.rotate", "resource": "kms://k"}).json()["id"]
     [post] = fake_slack.of("chat.postMessage")
     assert _buttons(post.params["blocks"]) == ["open"]
@@ -242,7 +270,8 @@ def test_a_review_short_of_the_quorum_rewrites_the_progress_and_keeps_the_button
 
 def test_a_request_that_becomes_pending_after_screening_is_announced(fake_slack, reviewer):
     apply_policy(
-        "default: {effect: allow}\nrules:\n  - name: pii\n    match: {data_classes: [EMAIL_ADDRESS]}\n"
+        "default: {effect: allow}\nrules:\n  - name: pii\n"
+        "    match: {data_classes: [EMAIL_ADDRESS]}\n"
         "    effect: require_approval\n    reviewers: [reviewers]\n"
     )
     slack_channel()
@@ -254,5 +283,6 @@ def test_a_request_that_becomes_pending_after_screening_is_announced(fake_slack,
     assert ActionRequest.objects.get(pk=response.json()["id"]).status == "pending"
     [post] = fake_slack.of("chat.postMessage")
     text = str(post.params["blocks"])
-    assert "EMAIL_ADDRESS" in text and "<EMAIL_ADDRESS>" in text.replace("&lt;", "<").replace("&gt;", ">")
+    assert "EMAIL_ADDRESS" in text
+    assert "<EMAIL_ADDRESS>" in text.replace("&lt;", "<").replace("&gt;", ">")
     assert "dana.smith" not in text

@@ -24,8 +24,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def loopback_allowed(settings):
-    settings.AIRLOCK = {**settings.AIRLOCK, "ALLOW_HTTP_CALLBACKS": True,
-                        "ALLOW_PRIVATE_CALLBACKS": True}
+    settings.AIRLOCK = {
+        **settings.AIRLOCK,
+        "ALLOW_HTTP_CALLBACKS": True,
+        "ALLOW_PRIVATE_CALLBACKS": True,
+    }
 
 
 @pytest.fixture
@@ -52,8 +55,12 @@ def test_every_state_change_reaches_the_callback_signed_with_the_agents_secret(
     apply_policy(quorum_policy(1))
     secret = _secret(agent_owner)
     action_id = agent_api.file(
-        {"action": "key.rotate", "resource": "kms://k", "callback_url": receiver.url,
-         "payload": {"key": "sk_live_51Habcdefghijklmnopqrstuv"}}
+        {
+            "action": "key.rotate",
+            "resource": "kms://k",
+            "callback_url": receiver.url,
+            "payload": {"key": "sk_live_51Habcdefghijklmnopqrstuv"},
+        }
     ).json()["id"]
     Api(reviewer.token).approve(action_id)
     verifier = Webhook(secret)
@@ -64,8 +71,10 @@ def test_every_state_change_reaches_the_callback_signed_with_the_agents_secret(
     ]
     assert all(b["data"]["id"] == action_id for b in bodies)
     # Ids and states only: never the payload, masked or not, nor the grant.
-    assert all(b"sk_live" not in raw and b"payload" not in raw and b"grant" not in raw
-               for _, raw in receiver.received)
+    assert all(
+        b"sk_live" not in raw and b"payload" not in raw and b"grant" not in raw
+        for _, raw in receiver.received
+    )
     ids = [headers["webhook-id"] for headers, _ in receiver.received]
     assert len(set(ids)) == 2
     # A receiver holding another secret (or the old one after rotation) refuses it.
@@ -109,7 +118,8 @@ def test_a_permanent_failure_stops_at_once_is_visible_audited_and_retryable(
     delivery = Delivery.objects.get(kind="callback")
     assert (delivery.status, delivery.attempts, delivery.last_error) == ("failed", 1, "HTTP 404")
     failed = AuditEvent.objects.get(event_type="notification.failed")
-    assert failed.data["permanent"] is True and failed.target == f"delivery:{delivery.pk}"
+    assert failed.data["permanent"] is True
+    assert failed.target == f"delivery:{delivery.pk}"
     assert services.sweep(now=_later()) == 0  # never retried on its own
 
     api = Api(admin.token)
@@ -120,7 +130,8 @@ def test_a_permanent_failure_stops_at_once_is_visible_audited_and_retryable(
     console = Client()
     console.force_login(admin.user)
     page = console.get("/notifications/").content.decode()
-    assert "HTTP 404" in page and f"/notifications/deliveries/{delivery.pk}/retry" in page
+    assert "HTTP 404" in page
+    assert f"/notifications/deliveries/{delivery.pk}/retry" in page
     assert Api(agent_owner.token).post(f"/api/v1/deliveries/{delivery.pk}/retry").status_code == 403
 
     retried = api.post(f"/api/v1/deliveries/{delivery.pk}/retry")  # the receiver is fixed now
@@ -135,7 +146,8 @@ def test_without_a_webhook_secret_the_callback_fails_visibly(loopback_allowed, r
     apply_policy(quorum_policy(1))
     agent_api.file({"action": "key.rotate", "resource": "kms://k", "callback_url": receiver.url})
     delivery = Delivery.objects.get(kind="callback")
-    assert delivery.status == "failed" and "no webhook secret" in delivery.last_error
+    assert delivery.status == "failed"
+    assert "no webhook secret" in delivery.last_error
     assert receiver.received == []
 
 
@@ -155,7 +167,8 @@ def test_a_webhook_channel_secret_is_shown_once_and_signs_its_messages(
     agent_api.file({"action": "key.rotate", "resource": "kms://k", "payload": {"n": 1}})
     [(headers, raw)] = receiver.received
     body = Webhook(secret).verify(raw, headers)
-    assert body["type"] == "action.pending" and body["data"]["payload_excerpt"] == '{"n": 1}'
+    assert body["type"] == "action.pending"
+    assert body["data"]["payload_excerpt"] == '{"n": 1}'
 
 
 # --- SSRF ------------------------------------------------------------------------------
@@ -164,8 +177,9 @@ PRIVATE = ["127.0.0.1", "10.0.0.1", "169.254.169.254"]
 
 
 def _post(url: str):
-    return outbound.post(url, b"{}", {}, allow_http=True, allow_private=False, timeout=2,
-                         max_response_bytes=1024)
+    return outbound.post(
+        url, b"{}", {}, allow_http=True, allow_private=False, timeout=2, max_response_bytes=1024
+    )
 
 
 @pytest.mark.parametrize("address", PRIVATE)
@@ -197,19 +211,32 @@ def test_a_name_that_rebinds_to_a_private_address_fails_its_delivery(
     resolves inside: the delivery fails for good, and nothing is connected to."""
     apply_policy(quorum_policy(1))
     monkeypatch.setattr(outbound, "resolve", lambda host, port: ["169.254.169.254"])
-    Channel.objects.create(kind="webhook", name="hooks", target="https://hooks.example.com/x",
-                           groups=["reviewers"], secret=services.new_webhook_secret())
+    Channel.objects.create(
+        kind="webhook",
+        name="hooks",
+        target="https://hooks.example.com/x",
+        groups=["reviewers"],
+        secret=services.new_webhook_secret(),
+    )
     agent_api.file({"action": "key.rotate", "resource": "kms://k"})
     delivery = Delivery.objects.get(kind="webhook")
-    assert delivery.status == "failed" and delivery.last_error.startswith("unsafe_url")
+    assert delivery.status == "failed"
+    assert delivery.last_error.startswith("unsafe_url")
     assert no_network == []
 
 
 def test_redirects_are_not_followed(loopback_allowed, receiver):
     receiver.statuses = [302]
     with pytest.raises(outbound.PermanentFailure, match="redirects are not followed"):
-        outbound.post(receiver.url, b"{}", {}, allow_http=True, allow_private=True, timeout=2,
-                      max_response_bytes=1024)
+        outbound.post(
+            receiver.url,
+            b"{}",
+            {},
+            allow_http=True,
+            allow_private=True,
+            timeout=2,
+            max_response_bytes=1024,
+        )
     assert len(receiver.received) == 1
 
 
@@ -217,8 +244,12 @@ def test_a_channel_to_a_private_address_is_refused_when_made(agent_api):
     admin = make_person("root@example.com", groups=["airlock-admins"])
     response = Api(admin.token).post(
         "/api/v1/channels",
-        {"kind": "webhook", "name": "meta", "target": "https://169.254.169.254/x",
-         "groups": ["reviewers"]},
+        {
+            "kind": "webhook",
+            "name": "meta",
+            "target": "https://169.254.169.254/x",
+            "groups": ["reviewers"],
+        },
     )
     assert response.status_code == 400
     assert "target" in response.json()["error"]["details"]
