@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -54,6 +55,15 @@ class DeliverySerializer(serializers.ModelSerializer):
         ]
 
 
+def _page(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:
+    return inline_serializer(name, {"results": item(many=True)})
+
+
+class SecretSerializer(serializers.Serializer):
+    agent = serializers.CharField()
+    secret = serializers.CharField(help_text="shown in this response only")
+
+
 def _admin(request: Request) -> User:
     if not roles.is_admin(request.user):
         raise Forbidden("only airlock-admins manage notifications")
@@ -61,10 +71,19 @@ def _admin(request: Request) -> User:
 
 
 class ChannelCollection(APIView):
+    @extend_schema(
+        operation_id="channels_list", responses={200: _page("ChannelPage", ChannelSerializer)}
+    )
     def get(self, request: Request) -> Response:
         _admin(request)
         return Response({"results": ChannelSerializer(Channel.objects.all(), many=True).data})
 
+    @extend_schema(
+        operation_id="channels_create",
+        request=ChannelCreateSerializer,
+        responses={201: ChannelSerializer},
+        description="A webhook channel's response also carries its signing secret, once.",
+    )
     def post(self, request: Request) -> Response:
         actor = _admin(request)
         given = ChannelCreateSerializer(data=request.data)
@@ -77,12 +96,18 @@ class ChannelCollection(APIView):
 
 
 class ChannelDetail(APIView):
+    @extend_schema(operation_id="channels_destroy", responses={204: None})
     def delete(self, request: Request, channel_id: int) -> Response:
         services.delete_channel(actor=_admin(request), channel_id=channel_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class DeliveryCollection(APIView):
+    @extend_schema(
+        operation_id="deliveries_list",
+        parameters=[OpenApiParameter("status", str, description="pending, delivered or failed")],
+        responses={200: _page("DeliveryPage", DeliverySerializer)},
+    )
     def get(self, request: Request) -> Response:
         _admin(request)
         queryset = Delivery.objects.order_by("-id")
@@ -95,6 +120,9 @@ class DeliveryCollection(APIView):
 
 
 class DeliveryRetry(APIView):
+    @extend_schema(
+        operation_id="deliveries_retry", request=None, responses={200: DeliverySerializer}
+    )
     def post(self, request: Request, delivery_id: int) -> Response:
         delivery = services.retry(actor=_admin(request), delivery_id=delivery_id)
         transaction.on_commit(lambda: tasks.enqueue([delivery.pk]))
@@ -104,6 +132,9 @@ class DeliveryRetry(APIView):
 class AgentWebhookSecretView(APIView):
     """Make or rotate an agent's callback signing secret; shown in this response only."""
 
+    @extend_schema(
+        operation_id="agents_webhook_secret", request=None, responses={201: SecretSerializer}
+    )
     def post(self, request: Request, name: str) -> Response:
         if getattr(request.user, "is_agent", False):
             raise NotFound("no such agent")

@@ -254,10 +254,13 @@ def attempt(delivery_id: int, *, now: datetime | None = None) -> str | None:
     now = now or timezone.now()
     if not _claim(delivery_id, now):
         return None
-    delivery = Delivery.objects.select_related("channel").get(pk=delivery_id)
-    action = ActionRequest.objects.select_related(
-        "requester_agent", "requester_user", "requester_owner"
-    ).get(pk=delivery.action_id)
+    delivery = Delivery.objects.select_related(
+        "channel",
+        "action__requester_agent",
+        "action__requester_user",
+        "action__requester_owner",
+    ).get(pk=delivery_id)
+    action = delivery.action
     attempts = delivery.attempts + 1
     error = ""
     permanent = False
