@@ -3,6 +3,7 @@ and signed interaction payloads posted to the real endpoint."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -286,3 +287,17 @@ def test_a_request_that_becomes_pending_after_screening_is_announced(fake_slack,
     assert "EMAIL_ADDRESS" in text
     assert "<EMAIL_ADDRESS>" in text.replace("&lt;", "<").replace("&gt;", ">")
     assert "dana.smith" not in text
+
+
+def test_the_events_endpoint_answers_slacks_url_verification_when_signed(fake_slack):
+    body = json.dumps({"type": "url_verification", "challenge": "c-123", "token": "x"}).encode()
+    response = Client().post(
+        "/integrations/slack/events",
+        body,
+        content_type="application/json",
+        **signed_headers(body),
+    )
+    assert response.status_code == 200
+    assert response.json() == {"challenge": "c-123"}
+    unsigned = Client().post("/integrations/slack/events", body, content_type="application/json")
+    assert unsigned.status_code == 401

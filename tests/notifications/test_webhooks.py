@@ -253,3 +253,21 @@ def test_a_channel_to_a_private_address_is_refused_when_made(agent_api):
     )
     assert response.status_code == 400
     assert "target" in response.json()["error"]["details"]
+
+
+def test_a_teams_channel_gets_a_card_with_a_link_to_the_console(
+    loopback_allowed, receiver, agent_api
+):
+    apply_policy(quorum_policy(1))
+    Channel.objects.create(kind="teams", name="teams", target=receiver.url, groups=["reviewers"])
+    action_id = agent_api.file({"action": "key.rotate", "resource": "kms://k"}).json()["id"]
+    [(_headers, raw)] = receiver.received
+    message = json.loads(raw)
+    [attachment] = message["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    [button] = attachment["content"]["actions"]
+    assert button == {
+        "type": "Action.OpenUrl",
+        "title": "Review in Airlock",
+        "url": f"http://127.0.0.1:8000/actions/{action_id}/",
+    }
