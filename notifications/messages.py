@@ -91,12 +91,8 @@ def _decided(action: ActionRequest, reviews: list[Review]) -> str:
     elif action.status == ActionStatus.CANCELLED:
         who = requester_name(action)
     else:
-        who = "nobody before the deadline"
-    return (
-        f"{word} by {who} at {when}"
-        if action.status != ActionStatus.EXPIRED
-        else (f"Expired: decided by {who} ({when})")
-    )
+        return f"Expired at {when}: nobody decided before the deadline"
+    return f"{word} by {who} at {when}"
 
 
 def summary(action: ActionRequest) -> Summary:
@@ -132,7 +128,8 @@ def slack_message(action: ActionRequest, *, mode: str, note: str = "") -> dict[s
     """``text`` and ``blocks`` for chat.postMessage / chat.update. Buttons only while
     the request is pending and the channel approves in place."""
     facts = summary(action)
-    header = facts.title if not facts.decided else f"{facts.decided.split(' ')[0]}: {action.action}"
+    outcome = OUTCOME_WORDS.get(action.status)  # type: ignore[call-overload]
+    header = f"{outcome}: {action.action} on {action.resource}" if outcome else facts.title
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header[:150]}},
     ]

@@ -301,3 +301,21 @@ def test_the_events_endpoint_answers_slacks_url_verification_when_signed(fake_sl
     assert response.json() == {"challenge": "c-123"}
     unsigned = Client().post("/integrations/slack/events", body, content_type="application/json")
     assert unsigned.status_code == 401
+
+
+def test_expiry_and_cancellation_rewrite_the_message_too(pending, fake_slack, agent_api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert services.expire_overdue(now=timezone.now() + timedelta(days=2)) == 1
+    [update] = fake_slack.of("chat.update")
+    assert update.params["text"].startswith("Expired at ")
+    assert _buttons(update.params["blocks"]) == []
+    assert update.params["blocks"][0]["text"]["text"] == "Expired: data.export on pg://customers"
+
+    other = agent_api.file({"action": "key.rotate", "resource": "kms://k"}).json()["id"]
+    agent_api.post(f"/api/v1/actions/{other}/cancel")
+    cancelled = fake_slack.of("chat.update")[-1]
+    assert cancelled.params["text"].startswith("Cancelled by agent etl-bot at ")
