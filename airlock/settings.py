@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "policies",
     "approvals",
     "sanitization",
+    "notifications",
     "frontend",
 ]
 
@@ -313,6 +314,54 @@ AIRLOCK: dict[str, Any] = {
 CELERY_BEAT_SCHEDULE["dispatch-sweep"] = {
     "task": "approvals.dispatch_sweep",
     "schedule": timedelta(seconds=env_int("AIRLOCK_DISPATCH_SWEEP_SECONDS", 10, minimum=1)),
+}
+
+# --- notifications: channels, the delivery outbox, Slack, e-mail, webhooks -----------
+
+NOTIFY: dict[str, Any] = {
+    # The console's address, for "Open in Airlock" links in messages and e-mails.
+    "BASE_URL": env_str("AIRLOCK_BASE_URL", "http://127.0.0.1:8000"),
+    # A delivery that fails transiently is retried with exponential backoff and jitter
+    # (first delay, cap, in seconds) until MAX_ATTEMPTS; webhooks for WEBHOOK_RETRY_HOURS.
+    "BACKOFF_SECONDS": env_int("NOTIFY_BACKOFF_SECONDS", 5, minimum=1),
+    "BACKOFF_MAX_SECONDS": env_int("NOTIFY_BACKOFF_MAX_SECONDS", 3600, minimum=1),
+    "MAX_ATTEMPTS": env_int("NOTIFY_MAX_ATTEMPTS", 8, minimum=1),
+    "WEBHOOK_RETRY_HOURS": env_int("NOTIFY_WEBHOOK_RETRY_HOURS", 24, minimum=1),
+    # How long a worker holds a delivery it is sending before the sweep may take it.
+    "CLAIM_SECONDS": 120,
+    "SWEEP_BATCH": env_int("NOTIFY_SWEEP_BATCH", 500, minimum=1),
+    # Outgoing HTTP (webhooks, Teams): seconds for the whole exchange, bytes read back.
+    "HTTP_TIMEOUT_SECONDS": env_int("NOTIFY_HTTP_TIMEOUT_SECONDS", 10, minimum=1),
+    "HTTP_MAX_RESPONSE_BYTES": 64 * 1024,
+    "EMAIL_FROM": env_str("NOTIFY_EMAIL_FROM", "airlock@localhost"),
+}
+SLACK: dict[str, Any] = {
+    "SIGNING_SECRET": env_str("SLACK_SIGNING_SECRET"),
+    "BOT_TOKEN": env_str("SLACK_BOT_TOKEN"),
+    # The one workspace whose members may review from Slack; clicks from any other
+    # team (Slack Connect guests) are refused.
+    "TEAM_ID": env_str("SLACK_TEAM_ID"),
+    "API_URL": env_str("SLACK_API_URL", "https://slack.com/api/"),
+}
+# E-mail through Django's backends: SMTP when EMAIL_HOST is set, else the console.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+CELERY_BEAT_SCHEDULE["notify-sweep"] = {
+    "task": "notifications.sweep",
+    "schedule": timedelta(seconds=env_int("NOTIFY_SWEEP_SECONDS", 15, minimum=1)),
+}
+CELERY_BEAT_SCHEDULE["notify-remind"] = {
+    "task": "notifications.remind",
+    "schedule": timedelta(seconds=env_int("NOTIFY_REMIND_SWEEP_SECONDS", 60, minimum=5)),
 }
 
 # --- payload screening --------------------------------------------------------------

@@ -199,3 +199,54 @@ AUDIT_VERIFICATION_FAILED = declare(
     "CC4.1",
     "CC7.2",
 )
+
+# --- notifications and chat integrations ----------------------------------------------
+
+CHANNEL_CREATED = declare(
+    "notification.channel_created",
+    "An admin added a notification channel (Slack, Teams, e-mail, webhook) for reviewer groups.",
+    "CC8.1",
+)
+CHANNEL_DELETED = declare(
+    "notification.channel_deleted", "An admin removed a notification channel.", "CC8.1"
+)
+DELIVERY_FAILED = declare(
+    "notification.failed",
+    "An outgoing message (Slack, e-mail, webhook) failed for good: a permanent error, "
+    "an unsafe address, or its attempts ran out.",
+    "CC7.2",
+)
+DELIVERY_RETRIED = declare(
+    "notification.retried", "An admin sent a failed outgoing message again.", "CC7.2"
+)
+ACTION_REMINDED = declare(
+    "action.reminded",
+    "A pending request's reviewers were reminded (policy's remind_after). Never a decision.",
+    "CC8.1",
+)
+ACTION_ESCALATED = declare(
+    "action.escalated",
+    "A pending request was escalated to further groups (policy's escalate_after). "
+    "Never a decision.",
+    "CC8.1",
+    "CC7.2",
+)
+INTEGRATION_SIGNATURE_REFUSED = declare(
+    "integration.signature_refused",
+    "An inbound chat callback was refused: forged, expired or replayed signature.",
+    "CC6.1",
+    "CC7.2",
+)
+CHAT_CLICK_REFUSED = declare(
+    "chat.click_refused",
+    "A click in chat was refused before review: another workspace, an unlinked chat user, "
+    "or a link-only channel.",
+    "CC6.1",
+    "CC7.2",
+)
+CHAT_USER_LINKED = declare("chat.user_linked", "A chat identity was bound to a person.", "CC6.2")
+AGENT_WEBHOOK_SECRET_ROTATED = declare(
+    "agent.webhook_secret_rotated",
+    "An agent's webhook signing secret was made or replaced (never the secret itself).",
+    "CC6.2",
+)

@@ -3,6 +3,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 
 from frontend import management_views as manage
+from frontend import notification_views as notify
 from frontend import views
 
 
@@ -36,6 +37,18 @@ urlpatterns = [
         {"verdict": "reject"},
         name="policy-page-reject",
     ),
+    path("notifications/", notify.channels, name="notification-channels"),
+    path(
+        "notifications/channels/<int:channel_id>/delete",
+        notify.channel_delete,
+        name="notification-channel-delete",
+    ),
+    path(
+        "notifications/deliveries/<int:delivery_id>/retry",
+        notify.delivery_retry,
+        name="notification-delivery-retry",
+    ),
+    path("notifications/link/slack", notify.chat_link, name="chat-link"),
     path("actions/<uuid:action_id>/", views.action_detail, name="action-page"),
     path("actions/<uuid:action_id>/reveal", views.reveal, name="action-page-reveal"),
     path(

@@ -241,8 +241,9 @@ class _Checker:
         for key in ("grant", "grant_ttl"):
             if effect == "deny" and key in raw:
                 self.fail([*path, key], "a deny issues no grant")
+        timers = self.timers(raw, path)
         if effect != "require_approval":
-            for key in ("approvals", "reviewers", "timeout"):
+            for key in ("approvals", "reviewers", "timeout", "remind_after", "escalate_after"):
                 if key in raw:
                     self.fail(
                         [*path, key], f"only meaningful with effect require_approval, not {effect}"
@@ -256,6 +257,7 @@ class _Checker:
             "message": message,
             "reveal": reveal,
             **grant,
+            **(timers if effect == "require_approval" else {}),
         }
 
     def grant(self, raw: dict[str, Any], path: list[str | int]) -> dict[str, Any]:
@@ -328,6 +330,31 @@ class _Checker:
             out["actions"] = sorted(set(actions))
         return out
 
+    def timers(self, raw: dict[str, Any], path: list[str | int]) -> dict[str, Any]:
+        """``remind_after: 30m`` and ``escalate_after: {after: 1h, to: [oncall]}``:
+        notifications only, never a decision. Present in the output only when given."""
+        out: dict[str, Any] = {}
+        if "remind_after" in raw:
+            try:
+                out["remind_after"] = parse_duration(raw["remind_after"])
+            except ValueError as exc:
+                self.fail([*path, "remind_after"], str(exc))
+        if "escalate_after" in raw:
+            where = [*path, "escalate_after"]
+            value = self.mapping(raw["escalate_after"], where, {"after", "to"})
+            if value:
+                try:
+                    after = parse_duration(value.get("after"))
+                except ValueError as exc:
+                    self.fail([*where, "after"], str(exc))
+                    after = None
+                to = self.groups(value.get("to"), [*where, "to"]) if "to" in value else None
+                if "to" not in value:
+                    self.fail([*where, "to"], "required: the groups to notify")
+                if after is not None and to:
+                    out["escalate_after"] = {"after": after, "to": to}
+        return out
+
 
 OUTCOME_KEYS = {
     "effect",
@@ -344,6 +371,9 @@ OUTCOME_KEYS = {
     # broker that mints a temporary credential when it is redeemed.
     "grant_ttl",
     "grant",
+    # Notifications only (a request is never approved because time passed).
+    "remind_after",
+    "escalate_after",
 }
 MATCH_KEYS = {"action", "resource", "environment", "agent", "data_classes", "when"}
 

@@ -1,0 +1,128 @@
+"""Local servers speaking the real protocols: a fake Slack Web API the real
+``slack_sdk.WebClient`` talks to, and a webhook receiver. Loopback only."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeSlack:
+    """Answers chat.postMessage, chat.update, chat.postEphemeral, views.open and
+    auth.test like Slack does, and records every call. ``fail`` maps a method to
+    the ``error`` to answer it with, for as many calls as its list holds."""
+
+    calls: list[Call] = field(default_factory=list)
+    fail: dict[str, list[str]] = field(default_factory=dict)
+    on_call: Callable[[Call], None] | None = None
+    server: ThreadingHTTPServer | None = None
+    _ts: int = 1700000000
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def answer(self, call: Call) -> dict[str, Any]:
+        failures = self.fail.get(call.method)
+        if failures:
+            return {"ok": False, "error": failures.pop(0)}
+        if call.method == "auth.test":
+            return {"ok": True, "team_id": "T0TEAM", "user_id": "UBOT", "bot_id": "BBOT"}
+        if call.method == "chat.postMessage":
+            self._ts += 1
+            return {"ok": True, "channel": call.params["channel"], "ts": f"{self._ts}.000100"}
+        if call.method == "chat.update":
+            return {"ok": True, "channel": call.params["channel"], "ts": call.params["ts"]}
+        if call.method in ("chat.postEphemeral", "views.open"):
+            return {"ok": True}
+        return {"ok": False, "error": "unknown_method"}
+
+
+def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.headers.get("Content-Type", "").startswith("application/json"):
+                params = json.loads(raw or b"{}")
+            else:
+                params = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            for key in ("blocks", "view"):
+                if isinstance(params.get(key), str):
+                    params[key] = json.loads(params[key])
+            call = Call(self.path.rsplit("/", 1)[-1], params, dict(self.headers))
+            fake.calls.append(call)
+            if fake.on_call:
+                fake.on_call(call)
+            body = json.dumps(fake.answer(call)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+def start_fake_slack() -> FakeSlack:
+    fake = FakeSlack()
+    fake.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    threading.Thread(target=fake.server.serve_forever, daemon=True).start()
+    return fake
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver: answers each POST with the next status of ``statuses``
+    (then 200), and records the raw body and headers."""
+
+    statuses: list[int] = field(default_factory=list)
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/airlock"
+
+
+def start_receiver(statuses: list[int] | None = None) -> Receiver:
+    receiver = Receiver(statuses=list(statuses or []))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, raw))
+            code = receiver.statuses.pop(0) if receiver.statuses else 200
+            self.send_response(code)
+            if 300 <= code < 400:
+                self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    receiver.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=receiver.server.serve_forever, daemon=True).start()
+    return receiver
