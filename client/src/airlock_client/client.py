@@ -329,6 +329,11 @@ class Airlock(_Base):
             request = self.wait(request["id"], timeout=timeout - first)
         return request
 
+    def list(self, **filters: str) -> dict[str, Any]:
+        """One page of ``GET /api/v1/actions`` (``status``, ``action`` … filters):
+        an agent's own requests, or those a person may review."""
+        return self._send(_Call("GET", "/api/v1/actions", params=filters, resendable=True))
+
     def cancel(self, action_id: str) -> dict[str, Any]:
         return self._send(_Call("POST", f"/api/v1/actions/{action_id}/cancel", json={}))
 
@@ -467,6 +472,9 @@ class AsyncAirlock(_Base):
         if request.get("status") in OPEN and timeout - first >= 1:
             request = await self.wait(request["id"], timeout=timeout - first)
         return request
+
+    async def list(self, **filters: str) -> dict[str, Any]:
+        return await self._send(_Call("GET", "/api/v1/actions", params=filters, resendable=True))
 
     async def cancel(self, action_id: str) -> dict[str, Any]:
         return await self._send(_Call("POST", f"/api/v1/actions/{action_id}/cancel", json={}))
