@@ -3,15 +3,18 @@ agent's recorded hook input, against a real Airlock."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from airlock_client import Airlock
+from airlock_client.cli import main
 
 INPUTS = Path(__file__).parent / "hook_inputs"
 SRC = Path(__file__).resolve().parents[2] / "client" / "src"
@@ -22,10 +25,9 @@ def recorded(agent: str, case: str) -> dict:
     return json.loads((INPUTS / f"{agent}.json").read_text())[case]
 
 
-def run_hook(agent: str, event: dict | str, url: str, token: str, *extra: str):
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "AIRLOCK", "PYTHON"))
-    }
+def run_process(agent: str, event: dict | str, url: str, token: str, *extra: str):
+    """As the agent runs the hook: a process, JSON on stdin, the exit code read."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "AIRLOCK", "PYTHON"))}
     env.update(AIRLOCK_URL=url, AIRLOCK_TOKEN=token, PYTHONPATH=str(SRC))
     done = subprocess.run(  # noqa: S603 - our own command
         [sys.executable, "-m", "airlock_client.cli", "hook", agent, "--wait", "1", *extra],
@@ -37,6 +39,33 @@ def run_hook(agent: str, event: dict | str, url: str, token: str, *extra: str):
         check=False,
     )
     return done.returncode, done.stdout, done.stderr
+
+
+@pytest.fixture
+def run_hook(monkeypatch, capsys):
+    """The same command in this process (a process start costs seconds on a busy
+    machine); ``run_process`` shows the two agree."""
+
+    def run(agent: str, event: dict | str, url: str, token: str, *extra: str):
+        monkeypatch.setenv("AIRLOCK_URL", url)
+        monkeypatch.setenv("AIRLOCK_TOKEN", token)
+        monkeypatch.setattr(
+            sys, "stdin", io.StringIO(event if isinstance(event, str) else json.dumps(event))
+        )
+        capsys.readouterr()
+        code = main(["hook", agent, "--wait", "1", *extra])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def until_pending(client: Airlock, action_id: str) -> None:
+    """Screening runs after the filing commits; a reviewer acts once it is pending."""
+    deadline = time.monotonic() + 10
+    while client.get(action_id)["status"] == "screening":
+        assert time.monotonic() < deadline, "still screening"
+        time.sleep(0.05)
 
 
 def decision(agent: str, stdout: str) -> tuple[str, str]:
@@ -51,7 +80,7 @@ def decision(agent: str, stdout: str) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("agent", AGENTS)
-def test_an_allowed_call_gets_the_agents_allow(agent, airlock_url, requester_agent):
+def test_an_allowed_call_gets_the_agents_allow(agent, airlock_url, requester_agent, run_hook):
     code, out, _ = run_hook(agent, recorded(agent, "allowed"), airlock_url, requester_agent.token)
     assert code == 0
     verdict, reason = decision(agent, out)
@@ -63,7 +92,7 @@ def test_an_allowed_call_gets_the_agents_allow(agent, airlock_url, requester_age
 
 @pytest.mark.parametrize("agent", AGENTS)
 def test_a_held_call_is_denied_naming_the_request_then_allowed_once_approved(
-    agent, airlock_url, requester_agent, reviewer
+    agent, airlock_url, requester_agent, reviewer, run_hook
 ):
     event = recorded(agent, "held")
     code, out, _ = run_hook(agent, event, airlock_url, requester_agent.token)
@@ -78,7 +107,7 @@ def test_a_held_call_is_denied_naming_the_request_then_allowed_once_approved(
     assert request["payload"] == event.get("tool_input", {"command": event.get("command")})
 
     # The agent retries the same call: the same request, now decided.
-    agent_client.wait(request["id"], timeout=5)  # screened
+    until_pending(agent_client, request["id"])
     Airlock(airlock_url, reviewer.token).approve(request["id"])
     code, out, _ = run_hook(agent, event, airlock_url, requester_agent.token)
     assert code == 0
@@ -89,7 +118,7 @@ def test_a_held_call_is_denied_naming_the_request_then_allowed_once_approved(
 
 
 @pytest.mark.parametrize("agent", AGENTS)
-def test_airlock_unreachable_exits_2_and_allows_nothing(agent, requester_agent):
+def test_airlock_unreachable_exits_2_and_allows_nothing(agent, requester_agent, run_hook):
     code, out, err = run_hook(
         agent, recorded(agent, "held"), "http://127.0.0.1:9", requester_agent.token
     )
@@ -99,7 +128,7 @@ def test_airlock_unreachable_exits_2_and_allows_nothing(agent, requester_agent):
     assert requester_agent.token not in err
 
 
-def test_headless_claude_defers_a_held_call(airlock_url, requester_agent):
+def test_headless_claude_defers_a_held_call(airlock_url, requester_agent, run_hook):
     code, out, _ = run_hook(
         "claude", recorded("claude", "held"), airlock_url, requester_agent.token, "--defer"
     )
@@ -107,7 +136,7 @@ def test_headless_claude_defers_a_held_call(airlock_url, requester_agent):
     assert decision("claude", out)[0] == "defer"
 
 
-def test_a_call_policy_denies_is_denied_with_its_message(airlock_url, requester_agent):
+def test_a_call_policy_denies_is_denied_with_its_message(airlock_url, requester_agent, run_hook):
     event = {**recorded("claude", "held"), "tool_name": "mcp__warehouse__drop_table"}
     code, out, _ = run_hook("claude", event, airlock_url, requester_agent.token)
     assert code == 0
@@ -117,7 +146,7 @@ def test_a_call_policy_denies_is_denied_with_its_message(airlock_url, requester_
 
 
 @pytest.mark.parametrize("bad", ["not json", "[]", '{"tool_input": {}}'])
-def test_input_that_is_not_a_hook_event_exits_2(bad, requester_agent):
+def test_input_that_is_not_a_hook_event_exits_2(bad, requester_agent, run_hook):
     # Never reaches Airlock (the URL is unreachable anyway): fails closed on parsing.
     code, out, err = run_hook("claude", bad, "http://127.0.0.1:9", requester_agent.token)
     assert code == 2
@@ -125,8 +154,22 @@ def test_input_that_is_not_a_hook_event_exits_2(bad, requester_agent):
     assert "HookInputError" in err
 
 
-def test_bad_credentials_exit_2(airlock_url):
+def test_bad_credentials_exit_2(airlock_url, run_hook):
     code, out, err = run_hook("gemini", recorded("gemini", "held"), airlock_url, "wrong-token")
     assert code == 2
     assert out == ""
     assert "wrong-token" not in err
+
+
+def test_the_hook_as_a_process_answers_and_fails_closed(airlock_url, requester_agent):
+    code, out, _ = run_process(
+        "claude", recorded("claude", "held"), airlock_url, requester_agent.token
+    )
+    assert code == 0
+    assert decision("claude", out)[0] == "deny"
+    code, out, err = run_process(
+        "claude", recorded("claude", "held"), "http://127.0.0.1:9", requester_agent.token
+    )
+    assert code == 2
+    assert out == ""
+    assert requester_agent.token not in err

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from airlock_client import errors, hooks
-from airlock_client.client import OPEN, Airlock
+from airlock_client.client import OPEN, Airlock, RetryPolicy
 from airlock_client.grants import verify_grant
 
 EXIT_APPROVED, EXIT_NOT_APPROVED, EXIT_ERROR, EXIT_PENDING = 0, 1, 2, 3
@@ -104,7 +104,9 @@ def cmd_verify_grant(args: argparse.Namespace) -> int:
 
 def cmd_hook(args: argparse.Namespace) -> int:
     call = hooks.parse(args.agent, sys.stdin.read())
-    with _client(args) as client:
+    # The agent is blocked while the hook runs: two quick retries, then fail closed.
+    retry = RetryPolicy(max_retries=2)
+    with Airlock(args.url, timeout=args.http_timeout, retry=retry) as client:
         request = client.submit(
             wait=min(args.wait, 30), **hooks.filing(call, prefix=args.action_prefix)
         )
