@@ -228,3 +228,70 @@ def test_the_approval_server_tools(airlock_url, requester_agent, reviewer):
     assert seen["waited_for"] < 5  # bounded by the server, whatever the caller asked
     assert seen["decided"]["status"] == "approved"
     assert seen["got"]["status"] == "approved"
+
+
+def test_the_gateway_command_over_stdio(airlock_url, requester_agent, reviewer, tmp_path):
+    """``airlock mcp gateway --config … -- <upstream>`` as an MCP client starts it: a
+    process speaking stdio, wrapping an upstream process."""
+    import json
+    import os
+    import sys
+    from pathlib import Path
+
+    from mcp import StdioServerParameters
+
+    calls = tmp_path / "calls.jsonl"
+    calls.touch()
+    config = tmp_path / "gates.json"
+    config.write_text(
+        json.dumps(
+            {
+                "server": "warehouse",
+                "gated": {"export": {"action": "data.export", "resource": "postgres://wh"}},
+            }
+        )
+    )
+    here = Path(__file__).parent
+    src = here.parents[1] / "client" / "src"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "AIRLOCK"))}
+    env.update(
+        AIRLOCK_URL=airlock_url,
+        AIRLOCK_TOKEN=requester_agent.token,
+        PYTHONPATH=str(src),
+        UPSTREAM_CALLS=str(calls),
+    )
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=[
+            "-m",
+            "airlock_client.cli",
+            "mcp",
+            "gateway",
+            "--config",
+            str(config),
+            "--wait",
+            "1",
+            "--",
+            sys.executable,
+            str(here / "mcp_upstream.py"),
+        ],
+        env=env,
+    )
+    args = {"table": "customers", "destination": "s3://team-bucket/x.csv"}
+
+    async def scenario() -> tuple:
+        async with Client(params, read_timeout_seconds=60) as agent:
+            held = await agent.call_tool("export", args)
+            before = calls.read_text()
+            request_id = held.meta[PENDING_META]["request_id"]
+            await asyncio.to_thread(approve_when_pending, airlock_url, reviewer.token, request_id)
+            ran = await agent.call_tool("export", args)
+            return held, before, ran
+
+    held, before, ran = asyncio.run(scenario())
+    assert "Held for approval" in text(held)
+    assert before == ""
+    assert "exported customers" in text(ran)
+    assert [json.loads(line) for line in calls.read_text().splitlines()] == [
+        {"tool": "export", "arguments": args}
+    ]

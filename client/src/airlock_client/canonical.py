@@ -8,9 +8,9 @@ turns a value into bytes that someone else must reproduce.
   JCS (no floats: their JCS form needs an ES6 number printer that an auditor's tools
   may not have; integers within +/-2**53; string keys).
 
-The agent side's copy of the server's ``airlock/canonical.py``: the two must give the
-same bytes for every value, and ``tests/client/test_canonical.py`` holds them to it.
-Standard library plus ``rfc8785`` only.
+The one implementation: the server re-exports it as ``airlock.canonical``, so the
+bytes an executor hashes are the bytes the server signed. Standard library plus
+``rfc8785`` only: no Django, Presidio or spaCy.
 """
 
 from __future__ import annotations

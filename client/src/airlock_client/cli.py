@@ -177,9 +177,11 @@ def parser() -> argparse.ArgumentParser:
     mcp = sub.add_parser("mcp", help="MCP: an approval server, or a gateway to another server")
     mcp_sub = mcp.add_subparsers(dest="mcp_command", required=True)
     p = mcp_sub.add_parser("serve", help="stdio MCP server: request_approval, wait_for_decision")
+    p.add_argument("--wait", type=int, default=25, help="the bound on each call, in seconds")
     p.set_defaults(func=cmd_mcp_serve)
     p = mcp_sub.add_parser("gateway", help="wrap an upstream MCP server; gate named tools")
     p.add_argument("--config", required=True, help='JSON: {"gated": {tool: {action, resource}}}')
+    p.add_argument("--wait", type=int, default=25, help="seconds to hold a gated call")
     p.add_argument("upstream", nargs=argparse.REMAINDER, help="-- the upstream command")
     p.set_defaults(func=cmd_mcp_gateway)
     return top

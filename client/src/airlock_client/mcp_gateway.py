@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,14 +153,19 @@ def build_gateway(
 
 def run(args: Any) -> None:
     config = GatewayConfig.load(json.loads(Path(args.config).read_text()))
-    command = [part for part in args.upstream if part != "--"]
+    command = list(args.upstream)
+    if command[:1] == ["--"]:
+        command = command[1:]
     if not command:
         raise ValueError("no upstream command: airlock mcp gateway --config FILE -- CMD ...")
 
     async def main() -> None:
-        upstream_params = StdioServerParameters(command=command[0], args=command[1:])
+        # The upstream gets the gateway's environment (its own settings come through the
+        # gateway's entry in mcp.json), never the agent's Airlock token.
+        env = {k: v for k, v in os.environ.items() if k != "AIRLOCK_TOKEN"}
+        upstream_params = StdioServerParameters(command=command[0], args=command[1:], env=env)
         async with AsyncAirlock(args.url) as client, Client(upstream_params) as upstream:
-            server = build_gateway(client, upstream, config)
+            server = build_gateway(client, upstream, config, max_wait=min(args.wait, 30))
             async with stdio_server() as (read, write):
                 await server.run(read, write, server.create_initialization_options())
 

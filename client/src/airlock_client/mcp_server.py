@@ -91,6 +91,6 @@ def build_server(client: AsyncAirlock, *, max_wait: int = MAX_WAIT) -> MCPServer
 def serve(args: Any) -> None:
     async def main() -> None:
         async with AsyncAirlock(args.url) as client:
-            await build_server(client).run_stdio_async()
+            await build_server(client, max_wait=min(args.wait, 30)).run_stdio_async()
 
     asyncio.run(main())
