@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$(command -v python3.11 || command -v python3)" -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet ./client
+# From a copy: building in place would leave client/build/ for mypy to trip over.
+cp -r client "$work/client"
+rm -rf "$work/client/build" "$work/client/src/"*.egg-info
+"$work/venv/bin/pip" install --quiet "$work/client"
 "$work/venv/bin/airlock" --help
 for heavy in django presidio_analyzer spacy; do
   if "$work/venv/bin/python" -c "import $heavy" 2>/dev/null; then
