@@ -4,6 +4,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 RUN useradd --create-home --uid 10001 airlock
 COPY pyproject.toml README.md ./
+COPY client ./client
 COPY airlock ./airlock
 COPY accounts ./accounts
 COPY approvals ./approvals
@@ -13,7 +14,7 @@ COPY sanitization ./sanitization
 COPY notifications ./notifications
 COPY frontend ./frontend
 COPY manage.py ./
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir ./client . \
  && DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
  && mkdir -p var && chown -R airlock:airlock var
 USER airlock

@@ -7,11 +7,11 @@ PORT   ?= 8000
 
 .PHONY: install run test lint bench bench-screening bench-screening-sentences worker beat clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml client/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Airlock needs Python 3.11"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ./client -e ".[dev]"
 	@touch $@
 
 install: $(BIN)/.installed

@@ -82,7 +82,9 @@ def main() -> int:
         # The project venv's packages, as a plain path: its .pth files stay inert.
         Path(site, "airlock-image-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
         pip = [sys.executable, "-m", "pip", "--python", python]
-        run([*pip, "install", "--quiet", "--no-deps", str(app)])
+        # The Dockerfile installs ./client (airlock-client) with the project.
+        local = [str(p.parent) for p in sorted(app.glob("*/pyproject.toml"))]
+        run([*pip, "install", "--quiet", "--no-deps", *local, str(app)])
         run([*pip, "check"])
         env = {
             k: v
