@@ -306,6 +306,8 @@ AIRLOCK: dict[str, Any] = {
         "BACKOFF_SECONDS": env_int("AIRLOCK_DISPATCH_BACKOFF_SECONDS", 2, minimum=1),
         "BACKOFF_MAX_SECONDS": env_int("AIRLOCK_DISPATCH_BACKOFF_MAX_SECONDS", 300, minimum=1),
         "CLAIM_SECONDS": 120,
+        # After a consumer fails, first hand-offs in this process skip it this long.
+        "INLINE_PAUSE_SECONDS": env_int("AIRLOCK_DISPATCH_INLINE_PAUSE_SECONDS", 5, minimum=0),
         "SWEEP_BATCH": env_int("AIRLOCK_DISPATCH_SWEEP_BATCH", 500, minimum=1),
         "ALERT_AFTER_ATTEMPTS": env_int("AIRLOCK_DISPATCH_ALERT_AFTER_ATTEMPTS", 10, minimum=1),
         "KEEP_DELIVERED_DAYS": env_int("AIRLOCK_DISPATCH_KEEP_DAYS", 7, minimum=1),

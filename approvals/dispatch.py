@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -67,6 +68,11 @@ class Consumer:
 
 
 _registry: dict[str, Consumer] = {}
+
+# When a consumer last failed in this process (monotonic seconds). A first hand-off
+# skips a consumer that failed moments ago: during an outage each request would
+# otherwise wait for the broker to refuse it; the sweep tries it instead.
+_failed_at: dict[str, float] = {}
 
 
 def consumer(
@@ -137,6 +143,10 @@ def emit(
     return event
 
 
+def _pause() -> float:
+    return float(_settings()["INLINE_PAUSE_SECONDS"])
+
+
 def _backoff(attempts: int) -> timedelta:
     """Exponential, capped, with full jitter in its upper half: many events failed by
     one outage do not all come back in the same second."""
@@ -166,12 +176,18 @@ def _deliver(event: DomainEvent, names: list[str], *, attempts: int, fresh: bool
             # has nothing to do, and retrying would only fill the log.
             logger.warning("dispatch: no consumer %r for event %s; skipped", name, event.id)
             continue
+        failed_at = _failed_at.get(name)
+        if fresh and failed_at is not None and time.monotonic() - failed_at < _pause():
+            failures[name] = f"{name}: left to the sweep (failed {_pause():g} s ago or less)"
+            continue
         try:
             registered.handle(event)
         except Exception as exc:
+            _failed_at[name] = time.monotonic()
             failures[name] = f"{name}: {type(exc).__name__}: {exc}"[:240]
             logger.warning("dispatch: %s failed on event %s: %s", name, event.id, exc)
         else:
+            _failed_at.pop(name, None)
             succeeded.append(name)
     now = timezone.now()
     if not failures:

@@ -40,6 +40,16 @@ class Api:
 
 
 @pytest.fixture(autouse=True)
+def _no_remembered_dispatch_failures():
+    """A consumer's failure in one test must not make the next test's hand-offs wait."""
+    from approvals import dispatch
+
+    dispatch._failed_at.clear()
+    yield
+    dispatch._failed_at.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_shared_cache():
     """The process-wide cache outlives a test's database transaction: the active
     policy and rate-limit counters must not leak from one test into the next."""

@@ -145,6 +145,30 @@ def test_a_failing_consumer_is_retried_alone_and_the_others_are_not_repeated(mon
 
 
 @pytest.mark.django_db(transaction=True)
+def test_after_a_failure_requests_leave_that_consumer_to_the_sweep(monkeypatch):
+    # During an outage every request would wait for the broker to refuse it; after one
+    # failure the next first hand-offs skip the consumer, and the sweep still tries it.
+    apply_policy(quorum_policy(1))
+    tried: list[int] = []
+
+    def down(event: dispatch.DomainEvent) -> None:
+        tried.append(event.id)
+        raise ConnectionError("broker away")
+
+    pending = lambda event: event.status == "pending"  # noqa: E731
+    monkeypatch.setitem(dispatch._registry, "down", dispatch.Consumer("down", pending, down))
+    agent = make_agent(make_person("owner@example.com").user, "etl-bot").agent
+    first = submit(actor=agent, data={"action": "key.rotate", "resource": "kms://a"}).action
+    second = submit(actor=agent, data={"action": "key.rotate", "resource": "kms://b"}).action
+    events = {e.action_id: e for e in OutboxEvent.objects.all()}
+    assert tried == [events[first.pk].id]  # the second request did not wait on it
+    assert events[second.pk].last_error.startswith("down: left to the sweep")
+    assert events[second.pk].delivered_at is None
+    dispatch.sweep(now=_later())
+    assert sorted(tried) == sorted([events[first.pk].id, events[first.pk].id, events[second.pk].id])
+
+
+@pytest.mark.django_db(transaction=True)
 def test_backoff_grows_and_is_jittered(monkeypatch, settings):
     settings.AIRLOCK = {
         **settings.AIRLOCK,
