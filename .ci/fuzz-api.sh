@@ -59,7 +59,7 @@ status=0
 for who in agent reviewer; do
   if [ "$who" = agent ]; then token=$AGENT; else token=$REVIEWER; fi
   echo "--- schemathesis as the $who ---"
-  .venv/bin/schemathesis --config-file "$OUT/schemathesis.toml" run "$BASE/api/schema/" \
+  .venv/bin/schemathesis --config-file "$OUT/schemathesis.toml" run "$BASE/api/schema/" ${FUZZ_ARGS:-} \
     --header "Authorization: Bearer $token" \
     --checks "$CHECKS" \
     --phases examples,coverage,fuzzing \
