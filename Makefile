@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint bench bench-screening bench-screening-sentences worker beat clean
+.PHONY: install run test lint fuzz bench bench-screening bench-screening-sentences worker beat clean
 
 $(BIN)/.installed: pyproject.toml client/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Airlock needs Python 3.11"'
@@ -36,6 +36,11 @@ lint: $(BIN)/.installed
 	$(BIN)/lint-imports
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
+# Schemathesis against a real server on PostgreSQL, as CI runs it (.ci/fuzz-api.sh):
+#   make fuzz DATABASE_URL=postgres://postgres@127.0.0.1:5432/airlock_fuzz [REDIS_URL=…]
+fuzz: $(BIN)/.installed
+	bash .ci/fuzz-api.sh "$(DATABASE_URL)" "$(REDIS_URL)"
+
 # Measures ingest throughput against a fresh server on PostgreSQL (see docs/performance.md).
 bench: $(BIN)/.installed
 	bash benchmarks/ingest.sh
@@ -59,4 +64,4 @@ beat: $(BIN)/.installed
 	$(BIN)/celery -A airlock beat --loglevel INFO --schedule var/celerybeat-schedule
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3* var/static .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var/*.sqlite3* var/static var/fuzz .pytest_cache .mypy_cache .ruff_cache .schemathesis

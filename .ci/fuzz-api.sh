@@ -20,7 +20,8 @@ export DEBUG=0 SECRET_KEY="fuzz-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d 
 export ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 DATABASE_URL="$DB_URL"
 export AIRLOCK_RATE_LIMIT=10000000/min
 if [ -n "$REDIS" ]; then export REDIS_URL="$REDIS"; else unset REDIS_URL; fi
-M=".venv/bin/python manage.py"
+PY=${PYTHON:-.venv/bin/python}
+M="$PY manage.py"
 $M migrate --noinput -v0
 suffix=$(date +%s%N)
 $M create_user "fuzz-owner-$suffix@example.com"
@@ -28,13 +29,15 @@ $M create_user "fuzz-reviewer-$suffix@example.com" --groups reviewers
 AGENT=$($M create_agent "fuzz-$suffix" --owner "fuzz-owner-$suffix@example.com")
 REVIEWER=$($M create_token "fuzz-reviewer-$suffix@example.com")
 
-.venv/bin/uvicorn airlock.asgi:application --host 127.0.0.1 --port "$PORT" --log-level warning \
+$PY -m uvicorn airlock.asgi:application --host 127.0.0.1 --port "$PORT" --log-level warning \
   >"$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 BASE="http://127.0.0.1:$PORT"
 
+# One worker: with two threads, Hypothesis parses lambda sources concurrently and
+# CPython 3.11's ast module fails ("AST constructor recursion depth mismatch").
 # Requests that exist, so that approve, deny, cancel and outcome reach past the 404:
 # most generated ids are taken from these (the rest stay random).
 ids=()
@@ -59,13 +62,13 @@ status=0
 for who in agent reviewer; do
   if [ "$who" = agent ]; then token=$AGENT; else token=$REVIEWER; fi
   echo "--- schemathesis as the $who ---"
-  .venv/bin/schemathesis --config-file "$OUT/schemathesis.toml" run "$BASE/api/schema/" \
+  .venv/bin/schemathesis --config-file "$OUT/schemathesis.toml" run "$BASE/api/schema/" ${FUZZ_ARGS:-} \
     --header "Authorization: Bearer $token" \
     --checks "$CHECKS" \
     --phases examples,coverage,fuzzing \
     --max-examples "$EXAMPLES" --max-time "$MAX_SECONDS" \
     --seed 11 --generation-database none \
-    --workers 2 --request-timeout 40 --no-color \
+    --workers 1 --request-timeout 40 --no-color \
     --report junit --report-junit-path "$OUT/schemathesis-$who.xml" || status=1
 done
 if grep -E "Traceback|Internal Server Error" "$OUT/server.log" >/dev/null; then

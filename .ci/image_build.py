@@ -79,8 +79,11 @@ def main() -> int:
             capture_output=True,
             text=True,
         ).stdout.strip()
-        # The project venv's packages, as a plain path: its .pth files stay inert.
-        Path(site, "airlock-image-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+        # The project venv's packages, as plain paths: their .pth files stay inert.
+        deps = [p for p in sys.path if p.endswith("site-packages")] or [
+            sysconfig.get_paths()["purelib"]
+        ]
+        Path(site, "airlock-image-deps.pth").write_text("".join(f"{p}\n" for p in deps))
         pip = [sys.executable, "-m", "pip", "--python", python]
         # The Dockerfile installs ./client (airlock-client) with the project.
         local = [str(p.parent) for p in sorted(app.glob("*/pyproject.toml"))]

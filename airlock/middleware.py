@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
-from django.utils.deprecation import MiddlewareMixin
 
 from airlock.api import RETRY_AFTER_SECONDS, is_database_unavailable
 
@@ -50,8 +50,36 @@ def _is_json(response: HttpResponseBase) -> bool:
     return response.get("Content-Type", "").split(";")[0].strip() == "application/json"
 
 
-class ApiErrorsMiddleware(MiddlewareMixin):
-    """Outermost, so it sees the responses every other layer produced."""
+class ApiErrorsMiddleware:
+    """Outermost, so it sees the responses every other layer produced.
+
+    Natively async as well as sync: its checks touch no database, so under ASGI they
+    run on the event loop instead of queueing for the one thread that sync code
+    shares (a MiddlewareMixin hook would, twice per request).
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        refused = self.process_request(request)
+        if refused is not None:
+            return refused
+        return self.process_response(request, self.get_response(request))
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        refused = self.process_request(request)
+        if refused is not None:
+            return refused
+        return self.process_response(request, await self.get_response(request))
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         bad = sorted(
