@@ -248,7 +248,9 @@ def revoke(*, action_id: UUID, actor: User, reason: str) -> ActionRequest:
         spec = grants.spec_of(action)
         existing = grants.record_of(action)
         agent = action.requester_agent
-        if agent is None or not (roles.is_admin(actor) or roles.owns(actor, agent)):
+        if agent is None:
+            refusal = NoGrant()  # a person's own request: grants are for agents
+        elif not (roles.is_admin(actor) or roles.owns(actor, agent)):
             refusal = RevokeForbidden()
         elif spec is None:
             refusal = NoGrant()

@@ -86,6 +86,18 @@ def cluster():
     )  # fmt: skip
     admin = f"postgresql://postgres:{superuser_password}@127.0.0.1:{port}/postgres"
     broker_password = secrets.token_urlsafe(16)
+    try:
+        yield from _prepared(admin, broker_password, port)
+    finally:
+        subprocess.run(  # noqa: S603 - our own arguments
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _prepared(admin: str, broker_password: str, port: int):
+    """The warehouse database, its tables, and the broker's own login."""
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute("CREATE DATABASE warehouse")
         conn.execute(f"CREATE ROLE airlock_broker LOGIN CREATEROLE PASSWORD '{broker_password}'")
@@ -97,17 +109,10 @@ def cluster():
         conn.execute("INSERT INTO sales.customers VALUES (1, 'a@x.example'), (2, 'b@x.example')")
         conn.execute("CREATE TABLE sales.orders (id int, total int)")
         conn.execute("INSERT INTO sales.orders VALUES (1, 10)")
-    try:
-        yield {
-            "admin": admin,
-            "broker": f"postgresql://airlock_broker:{broker_password}@127.0.0.1:{port}/postgres",
-        }
-    finally:
-        subprocess.run(  # noqa: S603 - our own arguments
-            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+    yield {
+        "admin": admin,
+        "broker": f"postgresql://airlock_broker:{broker_password}@127.0.0.1:{port}/postgres",
+    }
 
 
 @pytest.fixture
