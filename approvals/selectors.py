@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet, prefetch_related_objects
 
 from accounts import roles
 from accounts.models import Agent, User
+from airlock.errors import InvalidInput
 from approvals import duties
 from approvals.models import FINAL_STATUSES, ActionRequest, ActionStatus
 
@@ -78,6 +79,26 @@ def glob_to_regex(pattern: str) -> str:
         else:
             out.append(re.escape(ch))
     return "^" + "".join(out) + "$"
+
+
+# A glob is compiled to a regular expression; PostgreSQL refuses one that is "too
+# complex" and a backtracking engine (SQLite's REGEXP is Python's) can take
+# exponential time, so the filters are as long as the fields they match, and a
+# glob has a few wildcards at most. The API and the console both check here.
+FILTER_LIMITS = {"action": 128, "environment": 64, "agent": 64}
+MAX_WILDCARDS = 8
+
+
+def checked_filter(name: str, value: str | None) -> str | None:
+    """``value`` for the list filter ``name``, or InvalidInput naming why not."""
+    if value is None:
+        return None
+    limit = FILTER_LIMITS[name]
+    if len(value) > limit:
+        raise InvalidInput(details={name: [f"at most {limit} characters"]})
+    if name == "action" and sum(value.count(c) for c in "*?") > MAX_WILDCARDS:
+        raise InvalidInput(details={name: [f"at most {MAX_WILDCARDS} wildcards (* or ?)"]})
+    return value
 
 
 def filter_requests(

@@ -75,24 +75,8 @@ def _wait_seconds(request: Request) -> int:
     return value
 
 
-# A glob is compiled to a regular expression; PostgreSQL refuses one that is "too
-# complex" and a backtracking engine (SQLite's REGEXP is Python's) can take
-# exponential time, so the filters are as long as the fields they match, and a
-# glob has a few wildcards at most.
-FILTER_LIMITS = {"action": 128, "environment": 64, "agent": 64}
-MAX_WILDCARDS = 8
-
-
 def _filter(request: Request, name: str) -> str | None:
-    value = request.query_params.get(name) or None
-    if value is None:
-        return None
-    limit = FILTER_LIMITS[name]
-    if len(value) > limit:
-        raise InvalidInput(details={name: [f"at most {limit} characters"]})
-    if name == "action" and sum(value.count(c) for c in "*?") > MAX_WILDCARDS:
-        raise InvalidInput(details={name: [f"at most {MAX_WILDCARDS} wildcards (* or ?)"]})
-    return value
+    return selectors.checked_filter(name, request.query_params.get(name) or None)
 
 
 def _idempotency_key(request: Request) -> str | None:
@@ -150,15 +134,16 @@ class ActionCollection(APIView):
             OpenApiParameter("status", str, description="comma-separated statuses"),
             OpenApiParameter(
                 "action",
-                {"type": "string", "maxLength": FILTER_LIMITS["action"]},
-                description=f"a glob such as data.* (at most {MAX_WILDCARDS} wildcards)",
+                {"type": "string", "maxLength": selectors.FILTER_LIMITS["action"]},
+                description=f"a glob such as data.* (at most {selectors.MAX_WILDCARDS} wildcards)",
             ),
             OpenApiParameter(
-                "environment", {"type": "string", "maxLength": FILTER_LIMITS["environment"]}
+                "environment",
+                {"type": "string", "maxLength": selectors.FILTER_LIMITS["environment"]},
             ),
             OpenApiParameter(
                 "agent",
-                {"type": "string", "maxLength": FILTER_LIMITS["agent"]},
+                {"type": "string", "maxLength": selectors.FILTER_LIMITS["agent"]},
                 description="the requesting agent's name",
             ),
             OpenApiParameter("cursor", str),

@@ -235,11 +235,18 @@ def my_requests(request: HttpRequest) -> HttpResponse:
 def history(request: HttpRequest) -> HttpResponse:
     """Every request this person may see, newest first, with filters."""
     status = request.GET.get("status", "")
+    filters: dict[str, str | None] = {}
+    for name in ("action", "agent"):
+        try:
+            filters[name] = selectors.checked_filter(name, request.GET.get(name) or None)
+        except DomainError as exc:
+            filters[name] = None
+            messages.error(request, f"{name}: {'; '.join(exc.details.get(name, [exc.message]))}")
     queryset = selectors.filter_requests(
         selectors.requests_visible_to(request.user),  # type: ignore[arg-type]
         statuses=[status] if status in ActionStatus.values else None,
-        action_glob=request.GET.get("action") or None,
-        agent=request.GET.get("agent") or None,
+        action_glob=filters["action"],
+        agent=filters["agent"],
     )
     search = request.GET.get("q", "").strip()
     if search:

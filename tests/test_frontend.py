@@ -500,3 +500,14 @@ def test_the_queue_costs_the_same_queries_for_5_or_60_requests(client, agent_api
         agent_api.file({"action": "x.y", "resource": f"r://{index}", "environment": "prod"})
     assert load() == few
     assert few <= 10
+
+
+def test_a_history_glob_too_complex_to_run_is_refused_with_a_message(client, agent_api, reviewer):
+    agent_api.file({"action": "data.export", "resource": "pg://customers"})
+    client.force_login(reviewer.user)
+    page = client.get("/history/", {"action": "*" * 5000})
+    assert page.status_code == 200
+    assert b"at most 128 characters" in page.content
+    many = client.get("/history/", {"action": "d*a*t*a*.*e*x*p*o*r*t*"})
+    assert many.status_code == 200
+    assert b"at most 8 wildcards" in many.content
