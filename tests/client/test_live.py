@@ -63,14 +63,12 @@ def test_wait_returns_the_request_a_reviewer_approves(airlock_url, requester_age
         assert decided["status"] == "approved"
         assert decided["reviews"][0]["reviewer"] == reviewer.user.email
         assert time.monotonic() - started < 10  # the long-poll answered, not the deadline
-        # TIGHTEN AFTER THE GRANTS MERGE: replace this `if` with
-        # `assert decided["grant"]`, so a missing grant fails.
-        if decided["grant"] is not None:
-            jwks = agent.jwks()
-            claims = verify_grant(decided["grant"], jwks, payload=PAYLOAD)
-            assert claims["airlock"]["request_id"] == filed["id"]
-            with pytest.raises(PayloadMismatch):
-                verify_grant(decided["grant"], jwks, payload={**PAYLOAD, "destination": "s3://x"})
+        assert decided["grant"]  # the server's grant, checked offline by the client
+        jwks = agent.jwks()
+        claims = verify_grant(decided["grant"], jwks, payload=PAYLOAD)
+        assert claims["airlock"]["request_id"] == filed["id"]
+        with pytest.raises(PayloadMismatch):
+            verify_grant(decided["grant"], jwks, payload={**PAYLOAD, "destination": "s3://x"})
 
 
 def test_the_requester_cannot_approve_and_errors_are_typed(
@@ -145,6 +143,7 @@ def test_the_decorator_runs_the_function_once_approved(airlock_url, requester_ag
     assert request["resource"] == "db://customers"
     assert request["payload"] == {"table": "customers", "rows": 5}
     assert request["outcome"]["result"] == "succeeded"
+    assert ran[0][2]  # the grant was passed in
     assert ran[0][2] == request["grant"]
     agent.close()
 
