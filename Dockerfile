@@ -10,6 +10,7 @@ COPY approvals ./approvals
 COPY audit ./audit
 COPY policies ./policies
 COPY sanitization ./sanitization
+COPY evidence ./evidence
 COPY frontend ./frontend
 COPY manage.py ./
 RUN pip install --no-cache-dir . \

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("approvals.urls")),
     path("api/v1/", include("audit.urls")),
     path("api/v1/", include("policies.urls")),
+    path("api/v1/", include("evidence.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),

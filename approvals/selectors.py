@@ -142,3 +142,14 @@ def queue_item_for(user_id: int, action_id: UUID) -> dict[str, Any] | None:
     if person is None or action is None or not duties.in_audience(action, person):
         return None
     return ActionSerializer(action).data
+
+
+def requests_for_evidence(ids: list[UUID]) -> QuerySet[ActionRequest]:
+    """Requests by id for an evidence package, with requester, owner and reviews, and
+    neither the payload nor its sealed original (a package never carries either)."""
+    return (
+        ActionRequest.objects.filter(pk__in=ids)
+        .select_related("requester_agent", "requester_user", "requester_owner")
+        .prefetch_related("reviews__reviewer")
+        .defer("payload", "payload_sealed", "context", "outcome_detail", "findings")
+    )

@@ -14,7 +14,16 @@ from audit.services import record
 from tests.conftest import Api
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "airlock", "approvals", "audit", "frontend", "policies", "sanitization")
+APPS = (
+    "accounts",
+    "airlock",
+    "approvals",
+    "audit",
+    "evidence",
+    "frontend",
+    "policies",
+    "sanitization",
+)
 CRITERIA = {"CC4.1", "CC6.1", "CC6.2", "CC6.3", "CC7.2", "CC8.1"}
 
 
