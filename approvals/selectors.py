@@ -144,12 +144,19 @@ def queue_item_for(user_id: int, action_id: UUID) -> dict[str, Any] | None:
     return ActionSerializer(action).data
 
 
-def requests_for_evidence(ids: list[UUID]) -> QuerySet[ActionRequest]:
-    """Requests by id for an evidence package, with requester, owner and reviews, and
-    neither the payload nor its sealed original (a package never carries either)."""
-    return (
-        ActionRequest.objects.filter(pk__in=ids)
-        .select_related("requester_agent", "requester_user", "requester_owner")
-        .prefetch_related("reviews__reviewer")
-        .defer("payload", "payload_sealed", "context", "outcome_detail", "findings")
+def requests_for_evidence(ids: list[UUID]) -> dict[str, dict[str, Any]]:
+    """Requests by id for an evidence package: who filed them, who answers for them,
+    when they were decided and what the agent reported. Never the payload nor its
+    sealed original (a package carries neither); plain values, for 100,000 rows."""
+    rows = ActionRequest.objects.filter(pk__in=ids).values(
+        "id",
+        "requester_agent__name",
+        "requester_agent__owner__email",
+        "requester_user__email",
+        "requester_owner__email",
+        "created_at",
+        "decided_at",
+        "outcome",
+        "outcome_at",
     )
+    return {str(row["id"]): row for row in rows}

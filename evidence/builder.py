@@ -316,46 +316,46 @@ def _write_requests(
 ) -> list[tuple[int, str, int]]:
     wanted = set(positions)
     sampled: list[tuple[int, str, int]] = []
-    created = (
+    created = _bodies(
         audit_selectors.events_in_range(seq_from, seq_to, types=[catalogue.ACTION_CREATED])
-        .values_list("seq", "at", "target", "data")
-        .iterator(chunk_size=5000)
     )
     position = 0
     with package.csv("populations/approval_requests.csv", REQUEST_COLUMNS) as out:
         for batch in _chunks(created, CHUNK):
-            targets = [target for _, _, target, _ in batch]
+            targets = [event[2] for event in batch]
             ids = []
             for target in targets:
                 try:
                     ids.append(UUID(_request_id(target)))
                 except ValueError:
                     continue
-            rows = {str(r.pk): r for r in approval_selectors.requests_for_evidence(ids)}
+            rows = approval_selectors.requests_for_evidence(ids)
             status: dict[str, str] = {}
             decider: dict[str, str] = {}
-            for _seq, _at, target, data in batch:
+            for _seq, _at, target, data, _type, _actor in batch:
                 status[target] = data.get("status", "")
                 if data.get("status") in FINAL:
                     decider[target] = "policy"
             approvals: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
             denials: dict[str, list[str]] = defaultdict(list)
             last_via: dict[str, str] = {}
-            later = audit_selectors.events_for_targets_in_range(
-                targets, seq_from, seq_to, (*STATUS_TYPES, catalogue.ACTION_REVIEWED)
-            ).values_list("event_type", "at", "actor", "target", "data")
-            for event_type, at, actor, target, data in later.iterator(chunk_size=5000):
+            later = _bodies(
+                audit_selectors.events_for_targets_in_range(
+                    targets, seq_from, seq_to, (*STATUS_TYPES, catalogue.ACTION_REVIEWED)
+                )
+            )
+            for _seq, at, target, data, event_type, actor in later:
                 if event_type == catalogue.ACTION_REVIEWED:
                     via = str(data.get("via", ""))
                     last_via[target] = via
                     if data.get("verdict") == "approve":
-                        approvals[target].append((_email(actor), _ts(at), via))
+                        approvals[target].append((_email(actor), at, via))
                     else:
                         denials[target].append(_email(actor))
                 else:
                     status[target] = str(data.get("to", ""))
                     decider[target] = actor
-            for seq, at, target, data in batch:
+            for seq, at, target, data, _type, _actor in batch:
                 request = rows.get(_request_id(target))
                 state = status[target]
                 stats.by_status[state] += 1
@@ -376,8 +376,8 @@ def _write_requests(
                 overlap = bool(requester_side & set(approvers))
                 stats.requester_side_approvals += overlap
                 seconds: int | None = None
-                if request is not None and request.decided_at and state in FINAL:
-                    seconds = int((request.decided_at - request.created_at).total_seconds())
+                if request is not None and request["decided_at"] and state in FINAL:
+                    seconds = int((request["decided_at"] - request["created_at"]).total_seconds())
                     if channel not in ("policy", "requester", ""):
                         stats.decision_seconds.append(seconds)
                 policy = data.get("policy") or {}
@@ -385,21 +385,21 @@ def _write_requests(
                     (
                         _request_id(target),
                         seq,
-                        _ts(at),
+                        at,
                         data.get("action", ""),
                         data.get("resource", ""),
                         data.get("environment", ""),
                         _requester_type(request),
                         _requester(request),
-                        request.requester_owner.email
-                        if request is not None and request.requester_owner
-                        else "",
+                        (request["requester_owner__email"] or "") if request else "",
                         data.get("on_behalf_of") or "",
                         policy.get("version"),
                         ";".join(policy.get("rules") or []),
                         policy.get("effect", ""),
                         state,
-                        _ts(request.decided_at) if request is not None and state in FINAL else "",
+                        _ts(request["decided_at"])
+                        if request is not None and state in FINAL
+                        else "",
                         data.get("expires_at") or "",
                         channel,
                         ";".join(approvers),
@@ -409,8 +409,8 @@ def _write_requests(
                         seconds,
                         "",  # grant_issued: grants are not available in this version
                         "",  # grant_redeemed
-                        request.outcome if request is not None else "",
-                        _ts(request.outcome_at) if request is not None else "",
+                        request["outcome"] if request is not None else "",
+                        _ts(request["outcome_at"]) if request is not None else "",
                     )
                 )
                 if position in wanted:
@@ -420,32 +420,39 @@ def _write_requests(
     return sampled
 
 
-def _requester_type(request: Any) -> str:
+def _bodies(queryset: Any) -> Iterator[tuple[int, str, str, dict[str, Any], str, str]]:
+    """(seq, at, target, data, type, actor) of each event, from its canonical bytes:
+    one JSON parse a row, and ``at`` already in the log's own spelling."""
+    for seq, text in queryset.values_list("seq", "canonical").iterator(chunk_size=5000):
+        body = json.loads(text)
+        yield seq, body["at"], body["target"], body["data"], body["type"], body["actor"]
+
+
+def _requester_type(request: dict[str, Any] | None) -> str:
     if request is None:
         return ""
-    return "agent" if request.requester_agent_id else "user"
+    return "agent" if request["requester_agent__name"] else "user"
 
 
-def _requester(request: Any) -> str:
+def _requester(request: dict[str, Any] | None) -> str:
     if request is None:
         return ""
-    if request.requester_agent_id:
-        return str(request.requester_agent.name)
-    return str(request.requester_user.email)
+    return str(request["requester_agent__name"] or request["requester_user__email"])
 
 
-def _requester_side(request: Any, data: dict[str, Any]) -> set[str]:
+def _requester_side(request: dict[str, Any] | None, data: dict[str, Any]) -> set[str]:
     """The people who may never approve this request (``approvals.duties``' table)."""
     side = set()
     if data.get("on_behalf_of"):
         side.add(str(data["on_behalf_of"]))
     if request is not None:
-        if request.requester_owner:
-            side.add(request.requester_owner.email)
-        if request.requester_user_id:
-            side.add(request.requester_user.email)
-        if request.requester_agent_id:
-            side.add(request.requester_agent.owner.email)
+        for key in (
+            "requester_owner__email",
+            "requester_user__email",
+            "requester_agent__owner__email",
+        ):
+            if request[key]:
+                side.add(request[key])
     return side
 
 

@@ -335,3 +335,32 @@ def test_bad_periods_are_400s(auditor):
     missing = api.post("/api/v1/reports", {"to": "2026-01-01"})
     assert missing.status_code == 400
     assert "from" in missing.json()["error"]["details"]
+
+
+def test_the_console_page_requests_shows_and_downloads(
+    client, auditor, reviewer, tmp_path, settings
+):
+    settings.EVIDENCE = {"DIR": str(tmp_path), "DEFAULT_SAMPLE": 2}
+    client.force_login(reviewer.user)
+    assert client.get("/evidence/").status_code == 404  # reviewers are not offered it
+    client.force_login(auditor.user)
+    today = timezone.now().date().isoformat()
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        posted = client.post("/evidence/", {"from": today, "to": today, "seed": "console"})
+    assert posted.status_code == 302
+    report = EvidenceReport.objects.get()
+    assert report.status == "ready" and report.requested_by == auditor.user
+    page = client.get("/evidence/").content.decode()
+    assert auditor.user.email in page and report.sha256[:16] in page and "console" in page
+    download = client.get(f"/evidence/{report.pk}/download")
+    assert download.status_code == 200
+    body = b"".join(download.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == report.sha256
+    assert AuditEvent.objects.filter(
+        event_type=catalogue.EVIDENCE_REQUESTED, target=report.audit_target
+    ).exists()
+    assert AuditEvent.objects.filter(
+        event_type=catalogue.EVIDENCE_DOWNLOADED, target=report.audit_target
+    ).exists()
