@@ -378,7 +378,7 @@ def _write_requests(
                 seconds: int | None = None
                 if request is not None and request["decided_at"] and state in FINAL:
                     seconds = int((request["decided_at"] - request["created_at"]).total_seconds())
-                    if channel not in ("policy", "requester", ""):
+                    if channel not in ("policy", "requester", "expiry", ""):
                         stats.decision_seconds.append(seconds)
                 policy = data.get("policy") or {}
                 out.row(
