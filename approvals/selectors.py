@@ -159,4 +159,4 @@ def requests_for_evidence(ids: list[UUID]) -> dict[str, dict[str, Any]]:
         "outcome",
         "outcome_at",
     )
-    return {str(row["id"]): row for row in rows}
+    return {str(row["id"]): dict(row) for row in rows}
