@@ -606,7 +606,7 @@ class _EvidenceImplied:
     """What the events say each population CSV must hold, gathered as they stream."""
 
     def __init__(self, proof_seqs: set[int]):
-        self.status: dict[str, str] = {}
+        self.statuses: dict[str, str] = {}
         self.approvers: dict[str, set[str]] = {}
         self.created: dict[Any, dict[str, str]] = {}
         self.reviews: dict[Any, dict[str, str]] = {}
@@ -627,10 +627,10 @@ class _EvidenceImplied:
         request = target.removeprefix("action:")
         if kind == "action.created":
             self.created[request] = {"created_seq": seq}
-            self.status[target] = str(data.get("status", ""))
+            self.statuses[target] = str(data.get("status", ""))
             self.approvers[target] = set()
         elif kind in _EVIDENCE_STATUS_TYPES:
-            self.status[target] = str(data.get("to", ""))
+            self.statuses[target] = str(data.get("to", ""))
         elif kind in ("action.reviewed", "action.review_refused"):
             accepted = kind == "action.reviewed"
             self.reviews[seq] = {
@@ -657,7 +657,7 @@ def _evidence_populations(
 ) -> None:
     for key, row in implied.created.items():
         target = "action:" + key
-        row["status_at_period_end"] = implied.status[target]
+        row["status_at_period_end"] = implied.statuses[target]
         row["approvers"] = ";".join(sorted(implied.approvers[target]))
     checks = (
         ("populations/approval_requests.csv", "request_id", implied.created, "request"),

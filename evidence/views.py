@@ -5,8 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiTypes, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiTypes, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -38,7 +38,19 @@ class ReportCollection(APIView):
         return Response(ReportSerializer(reports, many=True).data)
 
     @extend_schema(
-        operation_id="reports_create", request=ReportRequestSerializer, responses=ReportSerializer
+        operation_id="reports_create",
+        # The wire names (`from`, `to`) are Python keywords, so the schema says them here.
+        request=inline_serializer(
+            "ReportRequest",
+            {
+                "framework": serializers.ChoiceField(choices=["soc2"], required=False),
+                "from": serializers.DateField(),
+                "to": serializers.DateField(),
+                "sample": serializers.IntegerField(required=False, min_value=0, max_value=1000),
+                "seed": serializers.CharField(required=False, min_length=1, max_length=64),
+            },
+        ),
+        responses={202: ReportSerializer},
     )
     def post(self, request: Request) -> Response:
         actor = _person(request)
