@@ -12,6 +12,7 @@ COPY audit ./audit
 COPY policies ./policies
 COPY sanitization ./sanitization
 COPY notifications ./notifications
+COPY evidence ./evidence
 COPY frontend ./frontend
 COPY manage.py ./
 RUN pip install --no-cache-dir ./client . \

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from accounts.models import Agent, ApiToken, User
 from accounts.tokens import AGENT_PREFIX, PERSONAL_PREFIX, token_digest
 
@@ -22,3 +24,9 @@ def principal_for_token(token: str) -> Agent | User | None:
         )
         return api_token.user if api_token else None
     return None
+
+
+def roster() -> QuerySet[User]:
+    """Every person with their groups (roles and reviewer groups), by e-mail: the
+    approver roster an evidence package snapshots."""
+    return User.objects.prefetch_related("groups").order_by("email")

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "approvals",
     "sanitization",
     "notifications",
+    "evidence",
     "frontend",
 ]
 
@@ -432,6 +433,13 @@ AUDIT = {
     "RETIRED_KEYS_FILE": env_str("AUDIT_RETIRED_KEYS_FILE"),
     # The name of this log in its checkpoints (C2SP: a schema-less URL).
     "ORIGIN": env_str("AUDIT_LOG_ORIGIN", "airlock.example/audit"),
+}
+EVIDENCE: dict[str, Any] = {
+    # Where built evidence packages (zips) are kept; the database holds only their
+    # hash, size and file name. Default: var/evidence under the project.
+    "DIR": env_str("EVIDENCE_DIR") or str(BASE_DIR / "var" / "evidence"),
+    # Inclusion proofs drawn for a package when the request does not ask for a sample.
+    "DEFAULT_SAMPLE": env_int("EVIDENCE_DEFAULT_SAMPLE", 25, minimum=0),
 }
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "audit.sign_checkpoint",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("policies.urls")),
     path("api/v1/", include("notifications.urls")),
     path("integrations/", include("notifications.integration_urls")),
+    path("api/v1/", include("evidence.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -251,3 +251,21 @@ def previous_approved(action: ActionRequest, principal: User) -> ActionRequest |
         .order_by("-created_at")
         .first()
     )
+
+
+def requests_for_evidence(ids: list[UUID]) -> dict[str, dict[str, Any]]:
+    """Requests by id for an evidence package: who filed them, who answers for them,
+    when they were decided and what the agent reported. Never the payload nor its
+    sealed original (a package carries neither); plain values, for 100,000 rows."""
+    rows = ActionRequest.objects.filter(pk__in=ids).values(
+        "id",
+        "requester_agent__name",
+        "requester_agent__owner__email",
+        "requester_user__email",
+        "requester_owner__email",
+        "created_at",
+        "decided_at",
+        "outcome",
+        "outcome_at",
+    )
+    return {str(row["id"]): dict(row) for row in rows}

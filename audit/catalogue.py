@@ -250,3 +250,22 @@ AGENT_WEBHOOK_SECRET_ROTATED = declare(
     "An agent's webhook signing secret was made or replaced (never the secret itself).",
     "CC6.2",
 )
+
+# --- evidence packages ----------------------------------------------------------------
+
+EVIDENCE_REQUESTED = declare(
+    "evidence.requested",
+    "An auditor or admin asked for an evidence package over a period.",
+    "CC4.1",
+)
+EVIDENCE_BUILT = declare(
+    "evidence.built",
+    "An evidence package was built, with the SHA-256 of its zip and the audit range it covers.",
+    "CC4.1",
+)
+EVIDENCE_FAILED = declare(
+    "evidence.failed", "Building an evidence package failed; the reason is kept.", "CC4.1"
+)
+EVIDENCE_DOWNLOADED = declare(
+    "evidence.downloaded", "An auditor or admin downloaded an evidence package.", "CC4.1", "CC6.1"
+)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from django.db.models import QuerySet
 
 from audit.models import AuditEvent, Checkpoint
+from audit.verify import GENESIS, Frontier
 
 
 def events(
@@ -52,3 +53,74 @@ def leaf_hashes(*, up_to: int, after: int = 0) -> Iterator[bytes]:
     )
     for leaf in rows.iterator(chunk_size=5000):
         yield bytes.fromhex(leaf)
+
+
+# --- evidence packages: events by sequence range ----------------------------------------
+
+
+def seq_range(*, since: datetime, until: datetime) -> tuple[int, int] | None:
+    """The smallest and largest ``seq`` of events written in [since, until), or None.
+    Evidence reads the log by this range, so an event whose ``seq`` was assigned out of
+    time order is still in exactly one package."""
+    from django.db.models import Max, Min
+
+    bounds = AuditEvent.objects.filter(at__gte=since, at__lt=until).aggregate(
+        low=Min("seq"), high=Max("seq")
+    )
+    if bounds["low"] is None:
+        return None
+    return int(bounds["low"]), int(bounds["high"])
+
+
+def events_in_range(
+    seq_from: int, seq_to: int, *, types: Iterable[str] | None = None, prefix: str | None = None
+) -> QuerySet[AuditEvent]:
+    """Events with ``seq_from`` <= seq <= ``seq_to`` in sequence order, optionally of
+    some types or of types starting with ``prefix`` (``policy.``)."""
+    queryset = AuditEvent.objects.filter(seq__gte=seq_from, seq__lte=seq_to).order_by("seq")
+    if types is not None:
+        queryset = queryset.filter(event_type__in=list(types))
+    if prefix is not None:
+        queryset = queryset.filter(event_type__startswith=prefix)
+    return queryset
+
+
+def events_for_targets_in_range(
+    targets: Iterable[str], seq_from: int, seq_to: int, types: Iterable[str]
+) -> QuerySet[AuditEvent]:
+    return events_in_range(seq_from, seq_to, types=types).filter(target__in=list(targets))
+
+
+def first_checkpoint_covering(seq: int) -> Checkpoint | None:
+    """The smallest signed checkpoint whose tree holds event ``seq``."""
+    return Checkpoint.objects.filter(tree_size__gte=seq).order_by("tree_size").first()
+
+
+def frontier_at(size: int) -> Frontier:
+    """The Merkle frontier of the first ``size`` events: from the largest checkpoint at
+    or below ``size`` (which stores its frontier), extended by the leaves after it."""
+    base = Checkpoint.objects.filter(tree_size__lte=size).order_by("-tree_size").first()
+    frontier = Frontier.from_json(base.frontier) if base else Frontier()
+    for leaf in leaf_hashes(up_to=size, after=frontier.size):
+        frontier.append(leaf)
+    return frontier
+
+
+def chain_hash_at(seq: int) -> str:
+    """The chain hash after event ``seq`` (genesis for 0)."""
+    if seq == 0:
+        return GENESIS.hex()
+    return str(AuditEvent.objects.values_list("chain_hash", flat=True).get(seq=seq))
+
+
+def type_counts(seq_from: int, seq_to: int) -> dict[str, int]:
+    """How many events of each type the range holds."""
+    from django.db.models import Count
+
+    rows = (
+        events_in_range(seq_from, seq_to)
+        .order_by()
+        .values_list("event_type")
+        .annotate(n=Count("seq"))
+    )
+    return {event_type: int(n) for event_type, n in rows}

@@ -482,6 +482,281 @@ def read_export(
     return header_keys, checkpoints, events
 
 
+# --- evidence packages ----------------------------------------------------------------
+# ``python verify.py evidence PACKAGE.zip --keys keys.json``: the manifest's signature,
+# every file's hash, the events against the signed checkpoint, the sample's proofs,
+# and each population CSV against the events (no row missing, none added).
+
+_EVIDENCE_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_EVIDENCE_STATUS_TYPES = (
+    "action.pending",
+    "action.approved",
+    "action.denied",
+    "action.expired",
+    "action.cancelled",
+)
+
+
+def _evidence_cell(text: str) -> str:
+    """Undo the formula-injection quote the package put in front of a cell."""
+    if len(text) > 1 and text[0] == "'" and text[1] in _EVIDENCE_FORMULA_STARTS:
+        return text[1:]
+    return text
+
+
+def _evidence_csv(archive: Any, name: str, problems: list[str]) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    try:
+        text = archive.read(name).decode("utf-8")
+    except KeyError:
+        problems.append(f"{name}: missing from the package")
+        return []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    return [{k: _evidence_cell(v or "") for k, v in row.items()} for row in reader]
+
+
+def _evidence_compare(
+    name: str, rows: dict[Any, Any], implied: dict[Any, Any], what: str, problems: list[str]
+) -> None:
+    """Rows keyed as the events key them: each key missing or extra is named."""
+    for key in sorted(set(implied) - set(rows), key=str):
+        problems.append(f"{name}: {what} {key} is in the log but has no row")
+    for key in sorted(set(rows) - set(implied), key=str):
+        problems.append(f"{name}: row for {what} {key} is not in the log")
+    for key in sorted(set(rows) & set(implied), key=str):
+        for column, expected in implied[key].items():
+            if rows[key].get(column) != expected:
+                problems.append(
+                    f"{name}: {what} {key}: {column} is {rows[key].get(column)!r}, "
+                    f"the log says {expected!r}"
+                )
+
+
+def _evidence_events(
+    archive: Any,
+    manifest: dict[str, Any],
+    keys: dict[str, Ed25519PublicKey],
+    visit: Any,
+    problems: list[str],
+) -> None:
+    """Stream the package's events, each handed to ``visit(body, line)``, and check
+    them against the signed checkpoint: the frontier and chain hash before the range,
+    the range's leaves, and the leaf hashes after it must rebuild the checkpoint's
+    Merkle root and chain hash exactly."""
+    audit = manifest.get("audit", {})
+    seq_from, seq_to = int(audit.get("seq_from", 0)), int(audit.get("seq_to", -1))
+    try:
+        context = json.loads(archive.read("audit/range.json"))
+        checkpoint, _ = open_checkpoint(archive.read("audit/checkpoint.note").decode(), keys)
+    except (KeyError, ValueError) as exc:
+        problems.append(f"audit: {exc}")
+        return
+    frontier = Frontier.from_json(context["frontier_before"])
+    previous = bytes.fromhex(context["chain_hash_before"])
+    if frontier.size != seq_from - 1 or context.get("seq_from") != seq_from:
+        problems.append("audit/range.json: its frontier is not the one before the range")
+    expected = seq_from
+    with archive.open("audit/events.jsonl") as handle:
+        for number, raw in enumerate(handle, start=1):
+            line = raw.rstrip(b"\n")
+            if not line:
+                continue
+            try:
+                body = json.loads(line)
+                seq = int(body["seq"])
+            except (ValueError, KeyError, TypeError):
+                problems.append(f"audit/events.jsonl line {number}: not an event")
+                continue
+            if seq != expected:
+                problems.append(
+                    f"audit/events.jsonl line {number}: event {seq} where event {expected} "
+                    "belongs (an event was added, dropped or moved)"
+                )
+                expected = seq
+            leaf = leaf_hash(line)
+            frontier.append(leaf)
+            previous = chain_hash(previous, leaf)
+            visit(body, line)
+            expected += 1
+    if expected - 1 != seq_to:
+        problems.append(
+            f"audit/events.jsonl: ends at event {expected - 1}, the manifest says {seq_to}"
+        )
+    with archive.open("audit/tail_leaves.txt") as handle:
+        for raw in handle:
+            if raw.strip():
+                leaf = bytes.fromhex(raw.strip().decode())
+                frontier.append(leaf)
+                previous = chain_hash(previous, leaf)
+    if frontier.size != checkpoint.size:
+        problems.append(
+            f"audit: the events and tail make a log of {frontier.size}, "
+            f"the checkpoint signs {checkpoint.size}"
+        )
+    elif frontier.root() != checkpoint.root or previous != checkpoint.chain:
+        problems.append(
+            "audit/events.jsonl: the events do not rebuild the signed checkpoint's Merkle "
+            "root and chain hash (an event was added, dropped or changed)"
+        )
+
+
+class _EvidenceImplied:
+    """What the events say each population CSV must hold, gathered as they stream."""
+
+    def __init__(self, proof_seqs: set[int]):
+        self.statuses: dict[str, str] = {}
+        self.approvers: dict[str, set[str]] = {}
+        self.created: dict[Any, dict[str, str]] = {}
+        self.reviews: dict[Any, dict[str, str]] = {}
+        self.policy: dict[Any, dict[str, str]] = {}
+        self.access: dict[Any, dict[str, str]] = {}
+        self.reveals: dict[Any, dict[str, str]] = {}
+        self.proof_seqs = proof_seqs
+        self.proven_lines: dict[int, bytes] = {}
+
+    def __call__(self, event: dict[str, Any], line: bytes) -> None:
+        kind, target = str(event.get("type", "")), str(event.get("target", ""))
+        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        assert isinstance(data, dict)
+        seq = str(event["seq"])
+        if int(event["seq"]) in self.proof_seqs:
+            self.proven_lines[int(event["seq"])] = line
+        actor = str(event.get("actor", ""))
+        request = target.removeprefix("action:")
+        if kind == "action.created":
+            self.created[request] = {"created_seq": seq}
+            self.statuses[target] = str(data.get("status", ""))
+            self.approvers[target] = set()
+        elif kind in _EVIDENCE_STATUS_TYPES:
+            self.statuses[target] = str(data.get("to", ""))
+        elif kind in ("action.reviewed", "action.review_refused"):
+            accepted = kind == "action.reviewed"
+            self.reviews[seq] = {
+                "request_id": request,
+                "reviewer": actor.removeprefix("user:"),
+                "verdict": str(data.get("verdict", "")),
+                "accepted": "yes" if accepted else "no",
+            }
+            if accepted and data.get("verdict") == "approve" and target in self.approvers:
+                self.approvers[target].add(actor.removeprefix("user:"))
+        elif kind.startswith("policy."):
+            self.policy[seq] = {"event": kind, "version": target.removeprefix("policy:")}
+        elif kind.split(".")[0] in ("user", "agent", "token", "auth"):
+            self.access[seq] = {"event": kind, "actor": actor, "target": target}
+        elif kind in ("action.revealed", "action.reveal_refused"):
+            self.reveals[seq] = {
+                "request_id": request,
+                "allowed": "yes" if kind == "action.revealed" else "no",
+            }
+
+
+def _evidence_populations(
+    archive: Any, manifest: dict[str, Any], implied: _EvidenceImplied, problems: list[str]
+) -> None:
+    for key, row in implied.created.items():
+        target = "action:" + key
+        row["status_at_period_end"] = implied.statuses[target]
+        row["approvers"] = ";".join(sorted(implied.approvers[target]))
+    checks = (
+        ("populations/approval_requests.csv", "request_id", implied.created, "request"),
+        ("populations/review_actions.csv", "seq", implied.reviews, "event"),
+        ("populations/policy_changes.csv", "seq", implied.policy, "event"),
+        ("populations/access_changes.csv", "seq", implied.access, "event"),
+        ("populations/reveals.csv", "seq", implied.reveals, "event"),
+    )
+    order: list[str] = []
+    for name, key, expected, what in checks:
+        rows = _evidence_csv(archive, name, problems)
+        if not order and name.endswith("approval_requests.csv"):
+            order = [row.get("request_id", "") for row in rows]
+        keyed: dict[Any, dict[str, str]] = {}
+        for row in rows:
+            if row.get(key, "") in keyed:
+                problems.append(f"{name}: {what} {row.get(key)} has two rows")
+            keyed[row.get(key, "")] = row
+        _evidence_compare(name, keyed, expected, what, problems)
+
+    # The sample, re-drawn from the recorded seed over the requests' row order.
+    import random
+
+    sample = manifest.get("sample", {})
+    if sample.get("population") != len(order):
+        problems.append("sample: the population is not the number of request rows")
+        return
+    positions = sorted(
+        random.Random(sample.get("seed")).sample(range(len(order)), int(sample.get("size", 0)))  # noqa: S311 (re-drawing a recorded sample)
+    )
+    listed = [r.get("request_id") for r in _evidence_csv(archive, "sample/requests.csv", problems)]
+    if [order[p] for p in positions] != listed:
+        problems.append("sample/requests.csv: not the sample the recorded seed draws")
+
+
+def verify_evidence(path: str, published_keys: Iterable[dict[str, Any]]) -> list[str]:
+    """Every problem found in an evidence package; an empty list means it verifies."""
+    import zipfile
+
+    problems: list[str] = []
+    keys = {name: entry["key"] for name, entry in key_table(published_keys).items()}
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        return [f"{path}: not a zip: {exc}"]
+    with archive:
+        try:
+            manifest_bytes = archive.read("manifest.json")
+            signature = json.loads(archive.read("manifest.sig"))
+            manifest = json.loads(manifest_bytes)
+        except (KeyError, ValueError) as exc:
+            return [f"manifest: {exc}"]
+        key = keys.get(str(signature.get("key_name")))
+        if key is None:
+            problems.append(
+                f"manifest.sig: signed by {signature.get('key_name')!r}, not a key in --keys"
+            )
+        else:
+            try:
+                key.verify(base64.b64decode(signature.get("signature", "")), manifest_bytes)
+            except (InvalidSignature, ValueError):
+                problems.append("manifest.sig: the signature does not verify over manifest.json")
+        listed = {entry["name"]: entry for entry in manifest.get("files", [])}
+        present = set(archive.namelist()) - {"manifest.json", "manifest.sig"}
+        for name in sorted(present - set(listed)):
+            problems.append(f"{name}: in the package but not in the manifest")
+        for name, entry in listed.items():
+            if name not in present:
+                problems.append(f"{name}: in the manifest but missing from the package")
+                continue
+            digest, size = hashlib.sha256(), 0
+            with archive.open(name) as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+                    size += len(chunk)
+            if digest.hexdigest() != entry.get("sha256") or size != entry.get("bytes"):
+                problems.append(f"{name}: SHA-256 or size differs from the manifest (changed)")
+        proofs = {}
+        for name in sorted(n for n in present if n.startswith("proofs/")):
+            try:
+                proofs[name] = json.loads(archive.read(name))
+                int(proofs[name]["seq"])
+            except (ValueError, KeyError, TypeError):
+                problems.append(f"{name}: not an inclusion proof")
+                proofs.pop(name, None)
+        implied = _EvidenceImplied({int(p["seq"]) for p in proofs.values()})
+        _evidence_events(archive, manifest, keys, implied, problems)
+        for name, proof in proofs.items():
+            ok, message = verify_proof(proof, published_keys)
+            if not ok:
+                problems.append(f"{name}: {message}")
+            elif implied.proven_lines.get(int(proof["seq"])) != str(proof["canonical"]).encode():
+                problems.append(
+                    f"{name}: the proven event is not the package's event {proof['seq']}"
+                )
+        _evidence_populations(archive, manifest, implied, problems)
+    return problems
+
+
 def _load_keys(path: str) -> list[dict[str, Any]]:
     with open(path, encoding="utf-8") as handle:
         data = json.load(handle)
@@ -497,7 +772,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     proof = sub.add_parser("proof", help="verify an inclusion proof (JSON)")
     proof.add_argument("proof")
     proof.add_argument("--keys", required=True)
+    evidence = sub.add_parser("evidence", help="verify an evidence package (zip)")
+    evidence.add_argument("package")
+    evidence.add_argument("--keys", required=True, help="published keys, fetched separately")
     args = parser.parse_args(argv)
+
+    if args.command == "evidence":
+        problems = verify_evidence(args.package, _load_keys(args.keys))
+        for problem in problems:
+            print("FAILED: " + problem)
+        print("OK: the package verifies" if not problems else f"{len(problems)} problem(s)")
+        return 0 if not problems else 1
 
     if args.command == "proof":
         with open(args.proof, encoding="utf-8") as handle:

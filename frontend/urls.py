@@ -2,9 +2,9 @@ from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 
+from frontend import evidence_views, views
 from frontend import management_views as manage
 from frontend import notification_views as notify
-from frontend import views
 
 
 def not_offered(request: HttpRequest, *args: object) -> HttpResponse:
@@ -19,6 +19,12 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("audit/", views.audit_log, name="audit-log"),
     path("dashboard/", views.dashboard_page, name="dashboard"),
+    path("evidence/", evidence_views.evidence, name="evidence-page"),
+    path(
+        "evidence/<uuid:report_id>/download",
+        evidence_views.evidence_download,
+        name="evidence-download",
+    ),
     path("agents/", manage.agents, name="agents"),
     path("agents/<str:name>/revoke", manage.agent_revoke, name="agent-revoke"),
     path("tokens/", manage.tokens, name="tokens"),

@@ -21,3 +21,8 @@ def version(number: int) -> PolicyVersion | None:
 
 def any_policy_stored() -> bool:
     return PolicyVersion.objects.filter(status=PolicyStatus.ACTIVE).exists()
+
+
+def versions_numbered(numbers: list[int]) -> dict[int, PolicyVersion]:
+    """Policy versions by number (for evidence: who proposed and who approved each)."""
+    return {p.version: p for p in versions().filter(version__in=numbers).defer("document")}

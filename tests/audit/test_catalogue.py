@@ -19,6 +19,7 @@ APPS = (
     "airlock",
     "approvals",
     "audit",
+    "evidence",
     "frontend",
     "notifications",
     "policies",
