@@ -89,6 +89,13 @@ def entity_label(entity: str) -> str:
         "IP_ADDRESS": "IP address",
         "JWT": "JWT",
         "SECRET": "secret-named field",
+        "AWS_ACCESS_KEY": "AWS access key",
+        "AWS_SECRET_KEY": "AWS secret key",
+        "GITHUB_TOKEN": "GitHub token",
+        "GITLAB_TOKEN": "GitLab token",
+        "SLACK_TOKEN": "Slack token",
+        "STRIPE_KEY": "Stripe key",
+        "GOOGLE_API_KEY": "Google API key",
     }
     return special.get(entity, entity.replace("_", " ").lower())
 

@@ -101,10 +101,10 @@ def test_queue_filters_keys_and_live_updates(server, console, browser):
     expect(rows).to_have_count(4)
 
     # Filters: environment, then data class, rule and agent; each one reloads the page.
-    page.get_by_label("Environment").select_option("production")
+    page.get_by_label("Environment", exact=True).select_option("production")
     expect(rows).to_have_count(2)
     expect(page.locator("#queue-rows")).not_to_contain_text("cluster.restart")
-    page.get_by_label("Data class").select_option("EMAIL_ADDRESS")
+    page.get_by_label("Data class", exact=True).select_option("EMAIL_ADDRESS")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("data.export")
     page.goto(f"{server}/?rule=personal-data")
