@@ -27,7 +27,7 @@ _UPPER = r"A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĲĴĶ
 CAP_WORD = rf"[{_UPPER}][^\W\d_]{{0,40}}(?:['’\-][^\W\d_]{{1,40}}){{0,3}}"
 _PARTICLE = (
     r"(?:de|da|del|della|di|do|dos|das|du|van|von|der|den|het|ten|ter|op|le|la|bin|ibn|al|el|y|e"
-    r"|mac|st\.)"
+    r"|mac|st\.|'t)"
 )
 # Two to four words of a name: "Igor Holewa", "Ana de la Cruz", "Kimberly Q. Rodriguez".
 PERSON_NAME = (

@@ -136,6 +136,18 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "SECRET_ASSIGNMENT",
+        # "... / secret wJalrXUtnFEMI/K7MDENG...", "new token is Xy7...": a word that
+        # names a secret, then a token with capitals, small letters and digits.
+        re.compile(
+            r"(?i:\b(?:secret|token|api[ _-]?key|access[ _-]?key|secret[ _-]?key)\b[ \t]{1,4}"
+            r"(?:(?:is|was|:|=)[ \t]{1,4})?)"
+            r"(?P<secret>(?=[A-Za-z0-9+/=_\-]{0,200}\d)(?=[A-Za-z0-9+/=_\-]{0,200}[A-Z])"
+            r"(?=[A-Za-z0-9+/=_\-]{0,200}[a-z])[A-Za-z0-9+/=_\-]{16,200})(?![A-Za-z0-9+/=_\-])"
+        ),
+        0.7,
+    ),
+    Rule(
+        "SECRET_ASSIGNMENT",
         # api_key=..., "client_secret": "...", export GITHUB_TOKEN=..., Authorization: Bearer ...
         re.compile(
             # Bounded, and anchored at the start of a name: linear on any input.

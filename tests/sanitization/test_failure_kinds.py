@@ -13,6 +13,7 @@ from sanitization.screening import screen
 # Built from parts, so this file holds no string a secret scanner would flag.
 AZURE_KEY = "q8Zr3LmV7xT2pN9kW4sY6bH1cJ5dF0gA" + "Xy7bQ2mN9pL4kR8tV3wZ" * 2 + "Ab12Cd34=="
 HEX32 = "5f4dcc3b5aa765d6" + "1d8327deb882cf99"
+AWS_SECRET_LOW_ENTROPY = "20vDvrvipRo+jughDB90" + "fN0fviBp4pfDKvlC17Q/"  # under 4.5 bits/char
 STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
 
 
@@ -251,6 +252,11 @@ def test_name_look_alikes_stay(payload):
         ),
         ({"env": f"TWILIO_AUTH_TOKEN={HEX32}\nNODE_ENV=production"}, HEX32, "NODE_ENV=production"),
         ({"note": f"the auth token {HEX32} was rotated"}, HEX32, "was rotated"),
+        (
+            {"text": f"rotating the old key: secret {AWS_SECRET_LOW_ENTROPY} was on a laptop"},
+            AWS_SECRET_LOW_ENTROPY,
+            "was on a laptop",
+        ),
         ({"variables": [{"name": "api_key", "value": STRIPE}]}, STRIPE, "api_key"),
         (
             {"parameters": [{"ParameterKey": "DbPassword", "ParameterValue": "Pw-2024-x"}]},
