@@ -94,7 +94,9 @@ RULES: tuple[Rule, ...] = (
         # authority (passwords may contain "@"; hosts may not).
         # A "#" or "?" in a password is read as part of it (URL syntax would start a
         # fragment or a query there, but people paste passwords as they are).
-        re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/?#@]*:(?P<secret>[^\s/@]+)@[^\s@/?#]+"),
+        re.compile(
+            r"\b[a-zA-Z][a-zA-Z0-9+.\-]{0,30}://[^\s:/?#@]{0,256}:(?P<secret>[^\s/@]{1,256})@[^\s@/?#]+"
+        ),
         0.95,
     ),
     Rule(

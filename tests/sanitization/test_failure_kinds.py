@@ -366,3 +366,39 @@ def test_offsets_of_a_secret_inside_a_command_point_at_the_secret():
     assert command[finding["start"] : finding["end"]] == "Zq9x2Lm8"
     assert result.masked["command"] == command.replace("Zq9x2Lm8", "<SECRET>")
     assert set(finding) == {"path", "entity", "score", "start", "end"}
+
+
+ADVERSARIAL = [
+    "Ab-" * 80_000,  # a hyphenated chain of capitalized parts: every split is a boundary
+    "Ab Cd-Ef " * 25_000,
+    "12 Main Street, " * 15_000,
+    "Dear Ab-" * 30_000,
+    "a=" * 120_000,  # NAME=value with no end
+    "password is " * 20_000 + "x" * 10_000,
+    "x: y\n" * 40_000,  # header lines
+    "a,b\n" * 50_000,  # a table
+    "%41" * 80_000,
+    "'" * 200_000,
+]
+
+
+@pytest.mark.parametrize("blob", ADVERSARIAL, ids=lambda b: repr(b[:12]))
+def test_airlock_expressions_stay_linear_on_adversarial_strings(blob):
+    """The recognizers and parsers Airlock adds, on 256 KiB of worst cases (the model
+    and Presidio's own recognizers cost what they cost before, and are not run here)."""
+    import time
+
+    from sanitization.personal import personal_recognizers
+    from sanitization.recognizers import SecretRecognizer
+    from sanitization.structure import parse
+
+    started = time.monotonic()
+    for recognizer in [*personal_recognizers(), SecretRecognizer()]:
+        recognizer.analyze(blob, recognizer.supported_entities, None)
+    parse(blob)
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("blob", ["xy-" * 20_000, "a=" * 60_000, "%41" * 40_000])
+def test_adversarial_strings_are_screened(blob):
+    assert screen({"blob": blob}, budget_seconds=100).complete
