@@ -136,6 +136,38 @@ RULES: tuple[Rule, ...] = (
         re.compile(r"(?i:\bwith\s+(?:encrypted\s+)?password\s+)'(?P<secret>[^']{1,200})'"),
         0.9,
     ),
+    # Command lines: "--password S3cret", "mysql -pS3cret", "curl -u user:S3cret",
+    # "sshpass -p 'S3cret'" (the NAME=value forms are read as fields).
+    Rule(
+        "SECRET_ASSIGNMENT",
+        re.compile(
+            r"(?<![\w-])--?(?i:password|passwd|pass|pwd|token|api-key|apikey|secret|client-secret"
+            r"|access-key|secret-key|auth-token|private-key)[ \t]+['\"]?"
+            r"(?P<secret>(?!-)[^\s'\"]{3,200})"
+        ),
+        0.8,
+    ),
+    Rule(
+        "SECRET_ASSIGNMENT",
+        re.compile(
+            r"\bmysql(?:dump|admin|import|sh)?\b[^\n|;&]{0,300}?[ \t]-p['\"]?"
+            r"(?P<secret>[^\s'\"]{1,200})"
+        ),
+        0.85,
+    ),
+    Rule(
+        "SECRET_ASSIGNMENT",
+        re.compile(r"\bsshpass\b[^\n|;&]{0,100}?[ \t]-p[ \t]*['\"]?(?P<secret>[^\s'\"]{1,200})"),
+        0.85,
+    ),
+    Rule(
+        "SECRET_ASSIGNMENT",
+        re.compile(
+            r"\b(?:curl|wget|http)\b[^\n|;&]{0,500}?[ \t](?:-u|--user|--http-user)[ \t=]*['\"]?"
+            r"[^\s:'\"]{1,100}:(?P<secret>[^\s'\"@]{1,200})"
+        ),
+        0.85,
+    ),
     Rule(
         "SECRET_ASSIGNMENT",
         # "... / secret wJalrXUtnFEMI/K7MDENG...", "new token is Xy7...": a word that

@@ -281,6 +281,14 @@ def test_name_look_alikes_stay(payload):
             "Qq7-abc",
             "image.tag=1.4.2",
         ),
+        ({"cmd": "mysql -h db -u root -pS3cretPw shop < dump.sql"}, "S3cretPw", "-u root"),
+        ({"cmd": "curl -u deploy:Zx9pQ2wL https://api.example.com/v1"}, "Zx9pQ2wL", "-u deploy:"),
+        (
+            {"cmd": "docker login -u ci --password Qz8mN3pL registry.example.com"},
+            "Qz8mN3pL",
+            "-u ci",
+        ),
+        ({"cmd": "sshpass -p 'Tr0ub4dor' ssh admin@db.internal"}, "Tr0ub4dor", "ssh admin"),
         (
             {"dsn": "Server=tcp:db,1433;User ID=admin;Password=Pw!1xyz;Encrypt=True"},
             "Pw!1xyz",
@@ -306,6 +314,8 @@ def test_credentials_are_masked_and_their_context_kept(payload, secret, kept):
         {
             "conn": "Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey"
         },
+        {"cmd": "mysql -P 3306 -h db -u app -p shop"},  # -p alone: the client asks
+        {"cmd": "kubectl get pods --token-file /var/run/token -n prod"},
     ],
 )
 def test_credential_look_alikes_stay(payload):
