@@ -22,10 +22,12 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 _UPPER = r"A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĲĴĶĹĻĽĿŁŃŅŇŊŌŎŐŒŔŖŘŚŜŞŠŢŤŦŨŪŬŮŰŲŴŶŸŹŻŽ"
 # A capitalized word in any Latin script: Müller, O'Neil, Jean-Luc, Ó.
-CAP_WORD = rf"[{_UPPER}][^\W\d_]*(?:['’\-][^\W\d_]+)*"
+# Bounded (a word of at most 4 parts of 40 letters): no expression here backtracks
+# more than a constant per position, on any input.
+CAP_WORD = rf"[{_UPPER}][^\W\d_]{{0,40}}(?:['’\-][^\W\d_]{{1,40}}){{0,3}}"
 _PARTICLE = (
     r"(?:de|da|del|della|di|do|dos|das|du|van|von|der|den|het|ten|ter|op|le|la|bin|ibn|al|el|y|e"
-    r"|mac|st\.)"
+    r"|mac|st\.|'t)"
 )
 # Two to four words of a name: "Igor Holewa", "Ana de la Cruz", "Kimberly Q. Rodriguez".
 PERSON_NAME = (
@@ -397,7 +399,7 @@ _UNIT = (
     r"(?:,?[ \t]+(?i:apt|apartment|suite|ste|unit|flat|fl|floor|room|rm|#)\.?[ \t]?[\w\-]{1,6})?"
 )
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}"
-_PLACE = rf"{CAP_WORD}(?:[ \t\-]{CAP_WORD}){{0,3}}"
+_PLACE = rf"{CAP_WORD}(?:[ \t]{CAP_WORD}){{0,3}}"
 _US_TAIL = rf"(?:,[ \t]?{_PLACE}(?:,?[ \t][A-Z]{{2}})?(?:[ \t]\d{{5}}(?:-\d{{4}})?)?)"
 _UK_TAIL = rf"(?:,?[ \t]+(?:{_PLACE}[ \t]+)?{_UK_POSTCODE})"
 # 12345 Berlin, 1012 AB Amsterdam, H-7690 Sopron, 75001 Paris
@@ -454,7 +456,7 @@ class StreetAddressRecognizer(_GrammarRecognizer):
         _Pattern(
             "ADDRESS",
             re.compile(
-                rf"(?<![\w\-])(?P<value>(?:{CAP_WORD}[\- ]){{0,2}}(?=[{_UPPER}])[^\W\d_]*?{_COMPOUND_TYPES}\b\.?[ \t]+{_HOUSE}{_EU_TAIL})"
+                rf"(?<![\w\-])(?P<value>(?:{CAP_WORD}[\- ]){{0,2}}(?=[{_UPPER}])[^\W\d_]{{0,40}}?{_COMPOUND_TYPES}\b\.?[ \t]+{_HOUSE}{_EU_TAIL})"
             ),
             0.7,
         ),

@@ -94,7 +94,9 @@ RULES: tuple[Rule, ...] = (
         # authority (passwords may contain "@"; hosts may not).
         # A "#" or "?" in a password is read as part of it (URL syntax would start a
         # fragment or a query there, but people paste passwords as they are).
-        re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/?#@]*:(?P<secret>[^\s/@]+)@[^\s@/?#]+"),
+        re.compile(
+            r"\b[a-zA-Z][a-zA-Z0-9+.\-]{0,30}://[^\s:/?#@]{0,256}:(?P<secret>[^\s/@]{1,256})@[^\s@/?#]+"
+        ),
         0.95,
     ),
     Rule(
@@ -133,6 +135,50 @@ RULES: tuple[Rule, ...] = (
         "SECRET_ASSIGNMENT",
         re.compile(r"(?i:\bwith\s+(?:encrypted\s+)?password\s+)'(?P<secret>[^']{1,200})'"),
         0.9,
+    ),
+    # Command lines: "--password S3cret", "mysql -pS3cret", "curl -u user:S3cret",
+    # "sshpass -p 'S3cret'" (the NAME=value forms are read as fields).
+    Rule(
+        "SECRET_ASSIGNMENT",
+        re.compile(
+            r"(?<![\w-])--?(?i:password|passwd|pass|pwd|token|api-key|apikey|secret|client-secret"
+            r"|access-key|secret-key|auth-token|private-key)[ \t]+['\"]?"
+            r"(?P<secret>(?!-)[^\s'\"]{3,200})"
+        ),
+        0.8,
+    ),
+    Rule(
+        "SECRET_ASSIGNMENT",
+        re.compile(
+            r"\bmysql(?:dump|admin|import|sh)?\b[^\n|;&]{0,300}?[ \t]-p['\"]?"
+            r"(?P<secret>[^\s'\"]{1,200})"
+        ),
+        0.85,
+    ),
+    Rule(
+        "SECRET_ASSIGNMENT",
+        re.compile(r"\bsshpass\b[^\n|;&]{0,100}?[ \t]-p[ \t]*['\"]?(?P<secret>[^\s'\"]{1,200})"),
+        0.85,
+    ),
+    Rule(
+        "SECRET_ASSIGNMENT",
+        re.compile(
+            r"\b(?:curl|wget|http)\b[^\n|;&]{0,500}?[ \t](?:-u|--user|--http-user)[ \t=]*['\"]?"
+            r"[^\s:'\"]{1,100}:(?P<secret>[^\s'\"@]{1,200})"
+        ),
+        0.85,
+    ),
+    Rule(
+        "SECRET_ASSIGNMENT",
+        # "... / secret wJalrXUtnFEMI/K7MDENG...", "new token is Xy7...": a word that
+        # names a secret, then a token with capitals, small letters and digits.
+        re.compile(
+            r"(?i:\b(?:secret|token|api[ _-]?key|access[ _-]?key|secret[ _-]?key)\b[ \t]{1,4}"
+            r"(?:(?:is|was|:|=)[ \t]{1,4})?)"
+            r"(?P<secret>(?=[A-Za-z0-9+/=_\-]{0,200}\d)(?=[A-Za-z0-9+/=_\-]{0,200}[A-Z])"
+            r"(?=[A-Za-z0-9+/=_\-]{0,200}[a-z])[A-Za-z0-9+/=_\-]{16,200})(?![A-Za-z0-9+/=_\-])"
+        ),
+        0.7,
     ),
     Rule(
         "SECRET_ASSIGNMENT",

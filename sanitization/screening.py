@@ -295,8 +295,9 @@ def screen(
         return Screening(None, [], False, f"{chars} characters of text, over {max_chars}", stats)
 
     # Encoded values inside the texts (query strings, JSON in strings) are read decoded.
+    seen = set(unique)
     decoded = dict.fromkeys(d for t in unique for d in spans.decoded_texts(t))
-    unique += [d for d in decoded if len(d) >= MIN_TEXT and d not in set(unique)]
+    unique += [d for d in decoded if len(d) >= MIN_TEXT and d not in seen]
     engine = engine or get_engine()
     results: dict[str, list[RecognizerResult]] = {}
     batch = config["BATCH_SIZE"]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from presidio_analyzer import RecognizerResult
 
@@ -355,9 +354,22 @@ def _field_spans(
     return out
 
 
-@lru_cache(maxsize=4096)
+# Parsed texts, kept for the next few payloads (the same status words, hosts and
+# templates recur); long texts are parsed again rather than kept.
+_PARSED: dict[str, Parsed] = {}
+_PARSED_MAX = 4096
+_PARSED_LONGEST = 4096
+
+
 def _parsed(text: str) -> Parsed:
-    return parse(text)
+    parsed = _PARSED.get(text)
+    if parsed is None:
+        parsed = parse(text)
+        if len(text) <= _PARSED_LONGEST:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[text] = parsed
+    return parsed
 
 
 def structure_spans(

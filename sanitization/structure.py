@@ -17,7 +17,6 @@ import csv
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import unquote_plus
 
 MAX_FIELDS = 2000
@@ -298,7 +297,6 @@ def _json(text: str, out: list[Field]) -> bool:
     return True
 
 
-@lru_cache(maxsize=4096)
 def parse(text: str) -> Parsed:
     """Named fields in ``text`` (none for plain prose)."""
     out: list[Field] = []

@@ -13,6 +13,7 @@ from sanitization.screening import screen
 # Built from parts, so this file holds no string a secret scanner would flag.
 AZURE_KEY = "q8Zr3LmV7xT2pN9kW4sY6bH1cJ5dF0gA" + "Xy7bQ2mN9pL4kR8tV3wZ" * 2 + "Ab12Cd34=="
 HEX32 = "5f4dcc3b5aa765d6" + "1d8327deb882cf99"
+AWS_SECRET_LOW_ENTROPY = "20vDvrvipRo+jughDB90" + "fN0fviBp4pfDKvlC17Q/"  # under 4.5 bits/char
 STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
 
 
@@ -251,6 +252,11 @@ def test_name_look_alikes_stay(payload):
         ),
         ({"env": f"TWILIO_AUTH_TOKEN={HEX32}\nNODE_ENV=production"}, HEX32, "NODE_ENV=production"),
         ({"note": f"the auth token {HEX32} was rotated"}, HEX32, "was rotated"),
+        (
+            {"text": f"rotating the old key: secret {AWS_SECRET_LOW_ENTROPY} was on a laptop"},
+            AWS_SECRET_LOW_ENTROPY,
+            "was on a laptop",
+        ),
         ({"variables": [{"name": "api_key", "value": STRIPE}]}, STRIPE, "api_key"),
         (
             {"parameters": [{"ParameterKey": "DbPassword", "ParameterValue": "Pw-2024-x"}]},
@@ -275,6 +281,14 @@ def test_name_look_alikes_stay(payload):
             "Qq7-abc",
             "image.tag=1.4.2",
         ),
+        ({"cmd": "mysql -h db -u root -pS3cretPw shop < dump.sql"}, "S3cretPw", "-u root"),
+        ({"cmd": "curl -u deploy:Zx9pQ2wL https://api.example.com/v1"}, "Zx9pQ2wL", "-u deploy:"),
+        (
+            {"cmd": "docker login -u ci --password Qz8mN3pL registry.example.com"},
+            "Qz8mN3pL",
+            "-u ci",
+        ),
+        ({"cmd": "sshpass -p 'Tr0ub4dor' ssh admin@db.internal"}, "Tr0ub4dor", "ssh admin"),
         (
             {"dsn": "Server=tcp:db,1433;User ID=admin;Password=Pw!1xyz;Encrypt=True"},
             "Pw!1xyz",
@@ -300,6 +314,8 @@ def test_credentials_are_masked_and_their_context_kept(payload, secret, kept):
         {
             "conn": "Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey"
         },
+        {"cmd": "mysql -P 3306 -h db -u app -p shop"},  # -p alone: the client asks
+        {"cmd": "kubectl get pods --token-file /var/run/token -n prod"},
     ],
 )
 def test_credential_look_alikes_stay(payload):
@@ -360,3 +376,39 @@ def test_offsets_of_a_secret_inside_a_command_point_at_the_secret():
     assert command[finding["start"] : finding["end"]] == "Zq9x2Lm8"
     assert result.masked["command"] == command.replace("Zq9x2Lm8", "<SECRET>")
     assert set(finding) == {"path", "entity", "score", "start", "end"}
+
+
+ADVERSARIAL = [
+    "Ab-" * 80_000,  # a hyphenated chain of capitalized parts: every split is a boundary
+    "Ab Cd-Ef " * 25_000,
+    "12 Main Street, " * 15_000,
+    "Dear Ab-" * 30_000,
+    "a=" * 120_000,  # NAME=value with no end
+    "password is " * 20_000 + "x" * 10_000,
+    "x: y\n" * 40_000,  # header lines
+    "a,b\n" * 50_000,  # a table
+    "%41" * 80_000,
+    "'" * 200_000,
+]
+
+
+@pytest.mark.parametrize("blob", ADVERSARIAL, ids=lambda b: repr(b[:12]))
+def test_airlock_expressions_stay_linear_on_adversarial_strings(blob):
+    """The recognizers and parsers Airlock adds, on 256 KiB of worst cases (the model
+    and Presidio's own recognizers cost what they cost before, and are not run here)."""
+    import time
+
+    from sanitization.personal import personal_recognizers
+    from sanitization.recognizers import SecretRecognizer
+    from sanitization.structure import parse
+
+    started = time.monotonic()
+    for recognizer in [*personal_recognizers(), SecretRecognizer()]:
+        recognizer.analyze(blob, recognizer.supported_entities, None)
+    parse(blob)
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("blob", ["xy-" * 20_000, "a=" * 60_000, "%41" * 40_000])
+def test_adversarial_strings_are_screened(blob):
+    assert screen({"blob": blob}, budget_seconds=100).complete
