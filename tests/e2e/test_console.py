@@ -112,7 +112,9 @@ def test_queue_filters_keys_and_live_updates(server, console, browser):
     page.goto(f"{server}/?agent=deploy-bot&sort=newest")
     expect(rows).to_have_count(3)
     expect(rows.first).to_contain_text("cluster.restart")  # newest of deploy-bot's
-    page.goto(f"{server}/?environment=%00")  # cannot be an environment: ignored
+    # Not an entity type (they are upper case): ignored. (A NUL in any query string is
+    # refused with 400 before a view runs: tests/test_bad_input.py.)
+    page.goto(f"{server}/?data_class=email")
     expect(rows).to_have_count(4)
 
     # Sort by expiry (the default): the old DNS change expires first.
