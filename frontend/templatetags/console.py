@@ -170,7 +170,7 @@ def percent(part: int, whole: int) -> int:
 def console_nav(context: template.Context) -> list[dict[str, Any]]:
     """The console's sections this person can open, the current one marked. Who may
     read what is asked of accounts.roles, never decided here."""
-    from accounts.roles import can_read_audit, can_read_policies
+    from accounts.roles import can_read_audit, can_read_policies, is_admin, reads_everything
 
     request = context.get("request")
     user = getattr(request, "user", None)
@@ -182,6 +182,8 @@ def console_nav(context: template.Context) -> list[dict[str, Any]]:
         ("dashboard", "Dashboard", can_read_audit(user)),
         ("audit-log", "Audit log", can_read_audit(user)),
         ("policies-page", "Policies", can_read_policies(user)),
+        ("evidence-page", "Evidence", reads_everything(user)),
+        ("notification-channels", "Notifications", is_admin(user)),
         ("agents", "Agents", True),
         ("tokens", "Tokens", True),
     ]
