@@ -38,8 +38,10 @@ def origin() -> str:
     return str(settings.AUDIT["ORIGIN"])
 
 
-def _development_key() -> str:
-    path = Path(settings.BASE_DIR) / "var" / "audit-signing-key"
+def development_key(name: str) -> str:
+    """A key of this machine's own for DEBUG only: made once in var/``name`` (mode
+    0600, never overwritten), base64 of 32 raw Ed25519 bytes."""
+    path = Path(settings.BASE_DIR) / "var" / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         raw = Ed25519PrivateKey.generate().private_bytes_raw()
@@ -57,7 +59,7 @@ def _load(secret: str) -> Ed25519PrivateKey:
 def signing_key() -> Signer | None:
     secret = settings.AUDIT["SIGNING_KEY"]
     if not secret and settings.DEBUG:
-        secret = _development_key()
+        secret = development_key("audit-signing-key")
     if not secret:
         return None
     return Signer(str(settings.AUDIT["KEY_NAME"]), _load(secret))

@@ -14,10 +14,8 @@ stays in the JWKS and is accepted at redemption, then it is dropped.
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,6 +27,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from approvals.grants import tokens
+from audit import keys as audit_keys
 from audit.verify import load_private_key, public_key_from_b64
 from policies.document import MAX_GRANT_TTL_SECONDS
 
@@ -43,17 +42,6 @@ class PublishedKey:
     retired_at: datetime | None = None
 
 
-def _development_key() -> str:
-    path = Path(settings.BASE_DIR) / "var" / "grant-signing-key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        raw = Ed25519PrivateKey.generate().private_bytes_raw()
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(base64.b64encode(raw).decode())
-    return path.read_text()
-
-
 @functools.lru_cache(maxsize=4)
 def _load(secret: str) -> Ed25519PrivateKey:
     return load_private_key(secret)
@@ -62,7 +50,7 @@ def _load(secret: str) -> Ed25519PrivateKey:
 def signing_key() -> Ed25519PrivateKey | None:
     secret = settings.GRANTS["SIGNING_KEY"]
     if not secret and settings.DEBUG:
-        secret = _development_key()
+        secret = audit_keys.development_key("grant-signing-key")
     return _load(secret) if secret else None
 
 
