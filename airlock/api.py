@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
+import threading
+import time
 from typing import Any
 
-from django.core.cache import BaseCache
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
@@ -20,7 +22,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
-from airlock.cache import cache_available, shared_cache
+from airlock.cache import ResilientRedisCache, shared_cache
 from airlock.errors import (
     Conflict,
     DomainError,
@@ -233,39 +235,55 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return error_response(exc.status_code, code, message, {}, headers)
 
 
-class _SharedCache:
-    """A descriptor: DRF reads ``cache`` off the throttle class.
-
-    While Redis is away the budget is kept in this process's memory instead: each
-    process then limits on its own (a client spreading over N processes gets up to
-    N times its rate), which is looser than one shared count but never unlimited,
-    and never an error.
-    """
-
-    def __get__(self, instance: object, owner: type) -> BaseCache:
-        shared = shared_cache()
-        if cache_available(shared):
-            return shared
-        return _local_throttle_cache()
-
-
-_local: BaseCache | None = None
+# A sliding-window counter: this window's count plus the previous window's, weighted
+# by how much of it still overlaps the last ``duration`` seconds. One round trip (a
+# script, so the check and the count are one step), O(1) per request whatever the
+# rate; DRF's SimpleRateThrottle keeps every timestamp of the window in one pickled
+# list and reads and rewrites it on each request (1,200 floats at the default rate).
+_SLIDING_WINDOW = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
+if previous * tonumber(ARGV[2]) + current >= tonumber(ARGV[1]) then
+  return {0, current, previous}
+end
+redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {1, current + 1, previous}
+"""
 
 
-def _local_throttle_cache() -> BaseCache:
-    global _local
-    if _local is None:
-        from django.core.cache.backends.locmem import LocMemCache
+class _LocalWindows:
+    """The same counter in this process's memory, while Redis is away: each process
+    then limits on its own (a client spread over N processes gets up to N times its
+    rate), looser than one shared count but never unlimited, and never an error."""
 
-        _local = LocMemCache("airlock-throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
-    return _local
+    MAX_KEYS = 100_000
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, current: str, previous: str, limit: int, weight: float) -> tuple[bool, int, int]:
+        with self._lock:
+            now, before = self._counts.get(current, 0), self._counts.get(previous, 0)
+            if before * weight + now >= limit:
+                return False, now, before
+            if len(self._counts) >= self.MAX_KEYS:
+                self._counts.clear()  # forgets budgets, never grows without bound
+            self._counts[current] = now + 1
+            return True, now + 1, before
+
+
+_local_windows = _LocalWindows()
 
 
 class PrincipalRateThrottle(SimpleRateThrottle):
     """One budget per authenticated principal (agent or person), per client IP otherwise."""
 
     scope = "principal"
-    cache = _SharedCache()
+    num_requests: int  # set from the rate by SimpleRateThrottle
+    duration: int
+    _scripts: dict[int, Any] = {}
 
     def get_cache_key(self, request, view):
         principal = request.user
@@ -276,6 +294,52 @@ class PrincipalRateThrottle(SimpleRateThrottle):
         else:
             ident = f"ip:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        now = time.time()
+        window, into = divmod(now, self.duration)
+        self.weight = 1.0 - into / self.duration
+        self.into = into
+        current, previous = f"{key}:{int(window)}", f"{key}:{int(window) - 1}"
+        shared = shared_cache()
+        answer = None
+        if isinstance(shared, ResilientRedisCache) and shared.available():
+            keys = [shared.make_key(current), shared.make_key(previous)]
+            answer = shared.run(
+                lambda client: self._script(client)(
+                    keys=keys, args=[self.num_requests, self.weight, 2 * self.duration + 1]
+                ),
+                None,
+            )
+        if answer is None:
+            allowed, self.current, self.previous = _local_windows.hit(
+                current, previous, self.num_requests, self.weight
+            )
+        else:
+            allowed, self.current, self.previous = bool(answer[0]), int(answer[1]), int(answer[2])
+        return allowed
+
+    def _script(self, client: Any) -> Any:
+        script = self._scripts.get(id(client))
+        if script is None:
+            script = self._scripts[id(client)] = client.register_script(_SLIDING_WINDOW)
+        return script
+
+    def wait(self) -> float | None:
+        """Seconds until this principal's next request would be counted."""
+        remaining = self.duration - self.into
+        if self.current >= self.num_requests or not self.previous:
+            seconds = remaining  # this window alone is full: wait for the next one
+        else:
+            # The previous window's weight must fall until the estimate is under the limit.
+            weight_needed = (self.num_requests - self.current) / self.previous
+            seconds = min(remaining, (1.0 - weight_needed) * self.duration - self.into)
+        return max(1, math.ceil(seconds))  # Retry-After is whole seconds, never 0
 
 
 __all__ = [

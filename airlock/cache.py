@@ -21,7 +21,7 @@ from typing import Any
 
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,23 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
     return (redis.RedisError, OSError)
 
 
+class _OneClientPerPool(RedisCacheClient):
+    """Django builds a new ``redis.Redis`` for every cache call (its constructor fills
+    a table of ~200 response callbacks: three times per API request, a tenth of a
+    millisecond each). A client is only a handle on its connection pool and is
+    thread-safe, so one per pool does."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[bool, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        client = self._clients.get(write)
+        if client is None:
+            client = self._clients[write] = super().get_client(key, write=write)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     """Django's Redis cache, where an unreachable server is a miss, not an error."""
 
@@ -57,8 +74,17 @@ class ResilientRedisCache(RedisCache):
 
     def __init__(self, server: str, params: dict[str, Any]):
         super().__init__(server, params)
+        self._class = _OneClientPerPool
         self._down_until = 0.0
         self._errors = _redis_errors()
+
+    def run(self, command: Any, default: Any) -> Any:
+        """``command(redis_client)``, or ``default`` while Redis is away: for what the
+        cache API cannot say in one round trip (the rate limiter's script)."""
+        return self._guard("_run_raw", default, command)
+
+    def _run_raw(self, command: Any) -> Any:
+        return command(self._cache.get_client(write=True))
 
     def available(self) -> bool:
         return time.monotonic() >= self._down_until
@@ -67,7 +93,8 @@ class ResilientRedisCache(RedisCache):
         if not self.available():
             return default
         try:
-            result = getattr(super(), name)(*args, **kwargs)
+            method = self._run_raw if name == "_run_raw" else getattr(super(), name)
+            result = method(*args, **kwargs)
         except self._errors as exc:
             if self.available():  # log once per outage interval, not once per call
                 logger.warning(

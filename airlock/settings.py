@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "airlock.middleware.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "airlock.security.content_security_policy",
-    "servestatic.middleware.ServeStaticMiddleware",
+    "airlock.security.static_files",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -290,6 +290,9 @@ AIRLOCK: dict[str, Any] = {
     "CONTEXT_MAX_BYTES": 16 * 1024,
     "OUTCOME_DETAIL_MAX_BYTES": 16 * 1024,
     "MAX_WAIT_SECONDS": 30,
+    # Threads per server process for HTTP requests that do not wait (airlock.asgi):
+    # each holds at most one database connection while it serves a request.
+    "HTTP_THREADS": env_int("AIRLOCK_HTTP_THREADS", 8, minimum=1),
     # How often a long-poll re-reads the database even without a notification, so a
     # lost channel-layer message delays an answer by at most this long.
     "WAIT_RECHECK_SECONDS": 1.0,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -84,8 +84,24 @@ async def wait_until_decided(action_id: UUID, timeout: float) -> None:
                 logger.warning("could not leave %s", group)
 
 
-def waitable(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
-    """Wrap a DRF view so that a response carrying ``airlock_wait`` waits, async."""
+def waitable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wrap a DRF view so that a response carrying ``airlock_wait`` waits.
+
+    The wrapper is a sync view with an async twin (``async_twin``). ``airlock.asgi``
+    sends requests that wait to Django's ASGI handler, which serves the twin: the
+    wait is a coroutine. Every other request runs the sync view on a thread, with no
+    event-loop hops. Under a plain WSGI server the sync view waits too, holding its
+    thread.
+    """
+
+    def sync_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        spec: WaitSpec | None = getattr(response, "airlock_wait", None)
+        if spec is None:
+            return response
+        async_to_sync(wait_until_decided)(spec.action_id, spec.timeout)
+        response.data = spec.refresh()  # type: ignore[attr-defined]
+        return response
 
     async def async_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = await sync_to_async(view)(request, *args, **kwargs)
@@ -97,5 +113,7 @@ def waitable(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
         response.data = await sync_to_async(spec.refresh)()  # type: ignore[attr-defined]
         return response
 
+    functools.update_wrapper(sync_view, view)
     functools.update_wrapper(async_view, view)
-    return async_view
+    sync_view.async_twin = async_view  # type: ignore[attr-defined]
+    return sync_view

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -64,6 +65,19 @@ class OutcomeSerializer(RejectUnknownFields, serializers.Serializer):
 
 
 # --- representation -------------------------------------------------------------------
+
+_datetime_field = serializers.DateTimeField()
+_FINDING_KEYS = ("path", "entity", "score", "start", "end", "key")
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else _datetime_field.to_representation(value)
+
+
+def _finding(finding: dict[str, Any]) -> dict[str, Any]:
+    shown = {key: finding[key] for key in _FINDING_KEYS if key in finding}
+    shown["score"] = float(shown["score"])
+    return shown
 
 
 class RequesterSerializer(serializers.Serializer):
@@ -170,6 +184,51 @@ class ActionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, instance: ActionRequest) -> dict[str, Any]:
+        """The representation, built directly: DRF would construct and bind 25 field
+        objects (deep copies of the declared ones) for every request it renders, 2 ms
+        of the fast path. The declared fields above stay the schema's description;
+        ``tests/approvals/test_representation.py`` checks this against DRF's own
+        rendering of them."""
+        obj = instance
+        reviews = list(obj.reviews.all())
+        request = self.context.get("request")
+        return {
+            "id": str(obj.pk),
+            "status": obj.status,
+            "action": obj.action,
+            "resource": obj.resource,
+            "environment": obj.environment,
+            "requester": self.get_requester(obj),
+            "on_behalf_of": obj.on_behalf_of or None,
+            "payload": obj.payload,
+            "findings": [_finding(finding) for finding in obj.findings],
+            "screened_at": _time(obj.screened_at),
+            "screening_note": obj.screening_note,
+            "original_kept": obj.original_kept,
+            "reveal_allowed": obj.reveal_allowed,
+            "policy": self.get_policy(obj),
+            "approvals_required": obj.approvals_required,
+            "requirements": obj.progress(reviews),
+            "reviewer_groups": self.get_reviewer_groups(obj),
+            "reviews": [
+                {
+                    "reviewer": review.reviewer.email,
+                    "verdict": review.verdict,
+                    "comment": review.comment,
+                    "at": _time(review.created_at),
+                }
+                for review in reviews
+            ],
+            "justification": obj.justification,
+            "created_at": _time(obj.created_at),
+            "decided_at": _time(obj.decided_at),
+            "expires_at": _time(obj.expires_at),
+            "outcome": self.get_outcome(obj),
+            "grant": grants.token_for(obj, getattr(request, "user", None)),
+            "grant_state": self.get_grant_state(obj),
+        }
+
     @extend_schema_field(RequesterSerializer)
     def get_requester(self, obj: ActionRequest) -> dict[str, Any]:
         if obj.requester_agent_id:
@@ -204,7 +263,7 @@ class ActionSerializer(serializers.ModelSerializer):
             return None
         return {
             "result": obj.outcome,
-            "at": serializers.DateTimeField().to_representation(obj.outcome_at),
+            "at": _time(obj.outcome_at),
         }
 
     @extend_schema_field(serializers.CharField(allow_null=True))
@@ -216,4 +275,9 @@ class ActionSerializer(serializers.ModelSerializer):
     @extend_schema_field(GrantStateSerializer(allow_null=True))
     def get_grant_state(self, obj: ActionRequest) -> dict[str, Any] | None:
         state = grants.state_of(obj)
-        return GrantStateSerializer(state).data if state else None
+        if not state:
+            return None
+        return {
+            key: _time(value) if isinstance(value, datetime) else value
+            for key, value in state.items()
+        }

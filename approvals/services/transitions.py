@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Agent, User
 from airlock.errors import NotFound
-from approvals import dispatch
+from approvals import dispatch, selectors
 from approvals.exceptions import NotPending
 from approvals.models import (
     FINAL_STATUSES,
@@ -116,10 +116,10 @@ def file(
     groups = list(
         decision.possible_reviewers if status == ActionStatus.SCREENING else decision.reviewers
     )
-    if groups:
-        ActionReviewerGroup.objects.bulk_create(
-            ActionReviewerGroup(action=action, name=name) for name in groups
-        )
+    rows = [ActionReviewerGroup(action=action, name=name) for name in groups]
+    if rows:
+        ActionReviewerGroup.objects.bulk_create(rows)
+    selectors.know_new(action, rows)
     record(catalogue.ACTION_CREATED, actor, action.audit_target, created)
     if status in FINAL_STATUSES:
         record(
