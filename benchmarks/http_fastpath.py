@@ -214,11 +214,16 @@ def bare(duration: int, port: int) -> list[dict[str, object]]:
             "benchmarks.bare.asgi:application",
         ],
         ROOT,
-        env,
+        {**env, "BARE_POOL": "1"},
         port,
     ):
         rows.append(
-            measure("bare Django view, one query, uvicorn (ASGI), 2 workers", url, 200, duration)
+            measure(
+                "bare Django view, one query, uvicorn (ASGI) + psycopg pool, 2 workers",
+                url,
+                200,
+                duration,
+            )
         )
     return rows
 

@@ -19,7 +19,9 @@ DATABASES = {
         "USER": "postgres",
         "HOST": "127.0.0.1",
         "PORT": "5432",
-        # Persistent per-thread connections (WSGI); ASGI runs sync code in one thread.
-        "CONN_MAX_AGE": None,
+        # WSGI: a persistent connection per worker. ASGI: Django gives every request
+        # a thread of its own, so connections come from psycopg's pool (as Airlock's).
+        "CONN_MAX_AGE": 0 if os.environ.get("BARE_POOL") else None,
+        "OPTIONS": {"pool": {"min_size": 2, "max_size": 20}} if os.environ.get("BARE_POOL") else {},
     }
 }
