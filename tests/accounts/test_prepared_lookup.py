@@ -1,0 +1,56 @@
+"""The token look-up is compiled once per thread (airlock.prepared); what it returns
+must be what the ORM returns, converted the same way, and a revocation must count
+on the very next look-up."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime
+
+import pytest
+
+from accounts.models import Agent
+from accounts.selectors import principal_for_token
+from accounts.services import revoke_agent
+from tests.factories import make_agent, make_person
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_prepared_look_up_returns_what_the_orm_returns():
+    owner = make_person("owner@example.com")
+    identity = make_agent(owner.user, name="etl-bot")
+    found = principal_for_token(identity.token)
+    expected = Agent.objects.select_related("owner").get(name="etl-bot")
+    assert isinstance(found, Agent)
+    for field in Agent._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
+    assert isinstance(found.pk, uuid.UUID)  # converted as the ORM converts, on SQLite too
+    assert isinstance(found.created_at, datetime)
+    assert found.created_at.tzinfo is not None
+    assert found.owner.email == "owner@example.com"  # the join, without another query
+    assert found._state.adding is False
+
+
+def test_revocation_counts_on_the_next_look_up_and_every_thread_sees_it():
+    owner = make_person("owner@example.com")
+    identity = make_agent(owner.user, name="etl-bot")
+    assert principal_for_token(identity.token) is not None
+    answers: list[object] = []
+
+    def look_up() -> None:
+        from django.db import connection
+
+        try:
+            answers.append(principal_for_token(identity.token))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=look_up)
+    thread.start()
+    thread.join()
+    assert isinstance(answers[0], Agent)  # another thread compiles its own statement
+    revoke_agent(name="etl-bot")
+    assert principal_for_token(identity.token) is None
+    assert principal_for_token(identity.token.replace("alk_agt_", "alk_agt_x")) is None
