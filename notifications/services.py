@@ -167,7 +167,15 @@ def becomes_pending(event: DomainEvent) -> bool:
 def plan(event: DomainEvent) -> list[int]:
     """Create this event's deliveries (once: keyed by event id) and return the ids of
     those still to send. Safe to call again for the same event."""
-    action = ActionRequest.objects.filter(pk=event.action_id).first()
+    # Deliveries only name the request; no ordering, no payload or sealed copy read.
+    action = next(
+        iter(
+            ActionRequest.objects.only("id", "callback_url", "requester_agent_id")
+            .filter(pk=event.action_id)
+            .order_by()[:1]
+        ),
+        None,
+    )
     if action is None or event.id is None:
         return []
     now = timezone.now()
