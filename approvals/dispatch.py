@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from airlock.db import relaxed_commit
 from approvals.models import ActionRequest, ActionReviewerGroup, OutboxEvent, OutboxReceipt
 
 logger = logging.getLogger(__name__)
@@ -191,9 +192,11 @@ def _deliver(event: DomainEvent, names: list[str], *, attempts: int, fresh: bool
             succeeded.append(name)
     now = timezone.now()
     if not failures:
-        OutboxEvent.objects.filter(pk=event_id).update(
-            delivered_at=now, attempts=attempts + 1, last_error=""
-        )
+        # Lost in a crash, this only hands the event on again (consumers are idempotent).
+        with relaxed_commit():
+            OutboxEvent.objects.filter(pk=event_id).update(
+                delivered_at=now, attempts=attempts + 1, last_error=""
+            )
         return True
     OutboxReceipt.objects.bulk_create(
         [OutboxReceipt(event_id=event_id, consumer=name, at=now) for name in succeeded],

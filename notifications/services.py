@@ -9,18 +9,17 @@ import logging
 import random
 import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Agent, User
+from airlock.db import relaxed_commit
 from airlock.errors import Conflict, Forbidden, InvalidInput, NotFound
 from airlock.netsafety import UnsafeURL, check_outbound_url
 from approvals import dispatch
@@ -243,22 +242,8 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * (0.5 + random.random() / 2))  # noqa: S311 - not a secret
 
 
-@contextmanager
-def _bookkeeping() -> Iterator[None]:
-    """A transaction for the outbox's own state (claims, attempts, results). On
-    PostgreSQL it does not wait for the WAL flush: a crash can lose the last few
-    such writes, and then a message is sent again, which at-least-once delivery and
-    the stable message id allow for. It saves an fsync per write, the largest cost of
-    a delivery on a busy disk (docs/performance.md)."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        yield
-
-
 def _claim(delivery_id: int, now: datetime) -> bool:
-    with _bookkeeping():
+    with relaxed_commit():
         return bool(
             Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING)
             .filter(next_attempt_at__lte=now)
@@ -301,7 +286,7 @@ def attempt(delivery_id: int, *, now: datetime | None = None) -> str | None:
         error = f"{type(exc).__name__}: {exc}"
     done = timezone.now()
     if not error:
-        with _bookkeeping():
+        with relaxed_commit():
             Delivery.objects.filter(pk=delivery_id).update(
                 status=DeliveryStatus.DELIVERED,
                 attempts=attempts,
@@ -333,7 +318,7 @@ def attempt(delivery_id: int, *, now: datetime | None = None) -> str | None:
             )
         logger.warning("notifications: delivery %s failed: %s", delivery_id, error)
         return DeliveryStatus.FAILED
-    with _bookkeeping():
+    with relaxed_commit():
         Delivery.objects.filter(pk=delivery_id).update(
             attempts=attempts,
             next_attempt_at=done + backoff(attempts),
