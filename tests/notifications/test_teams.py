@@ -519,3 +519,134 @@ def test_reminders_go_into_the_cards_thread(pending, fake_teams):
     assert reply.path == f"/v3/conversations/{CONVERSATION}/activities/1700000000001"
     assert reply.body["text"].startswith("Reminder: this request still waits for review.")
     assert len(fake_teams.sends) == 1  # no second card
+
+
+# --- notify and link: a Workflows webhook ----------------------------------------------
+
+
+def test_a_workflows_channel_gets_the_same_facts_and_only_a_link(settings, agent_api):
+    from tests.notifications.fakes import start_receiver
+
+    settings.AIRLOCK = {
+        **settings.AIRLOCK,
+        "ALLOW_HTTP_CALLBACKS": True,
+        "ALLOW_PRIVATE_CALLBACKS": True,
+    }
+    apply_policy(
+        "default: {effect: allow}\nrules:\n  - name: pii\n"
+        "    match: {data_classes: [EMAIL_ADDRESS]}\n"
+        "    effect: require_approval\n    reviewers: [reviewers]\n"
+    )
+    receiver = start_receiver()
+    try:
+        from notifications.models import Channel
+
+        Channel.objects.create(
+            kind="teams", name="workflows", target=receiver.url, groups=["reviewers"]
+        )
+        action_id = file_request(agent_api, payload={"to": "dana.smith@example.com"})
+        [(headers, raw)] = receiver.received
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()
+    assert headers["content-type"] == "application/json"
+    message = json.loads(raw)
+    [attachment] = message["attachments"]
+    card = attachment["content"]
+    assert verbs(card) == []
+    assert links(card) == {"Review in Airlock": f"http://127.0.0.1:8000/actions/{action_id}/"}
+    text = texts(card)
+    for fact in (
+        "data.export",
+        "pg://customers",
+        "production",
+        "agent etl-bot",
+        "owner@example.com",
+        "alice@example.com",
+        SNEAKY,
+        "pii",
+        "0 of 1 from reviewers",
+        "EMAIL_ADDRESS",
+        "<EMAIL_ADDRESS>",
+    ):
+        assert fact in text, fact
+    assert "dana.smith" not in raw.decode()  # the masked excerpt, never the payload
+    assert '"type": "TextBlock"' not in raw.decode()
+
+
+# --- every Teams call goes through the SSRF guard --------------------------------------
+
+
+def test_keys_behind_a_private_address_are_never_fetched_and_the_activity_is_refused(
+    pending, fake_teams, bot_key, settings, monkeypatch, no_network
+):
+    from notifications import outbound
+
+    settings.AIRLOCK = {**settings.AIRLOCK, "ALLOW_PRIVATE_CALLBACKS": False}
+    settings.TEAMS = {**settings.TEAMS, "OPENID_METADATA_URL": "https://keys.example.com/openid"}
+    looked_up: list[str] = []
+
+    def resolver(host, port):
+        looked_up.append(host)
+        return ["10.20.30.40"]
+
+    monkeypatch.setattr(outbound, "resolve", resolver)
+    before = len(fake_teams.exchanges)
+    response = click(fake_teams, bot_key, pending)
+    assert response.status_code == 503
+    assert _refused_reasons() == ["keys_unavailable"]
+    assert looked_up == ["keys.example.com"]
+    assert no_network == []
+    assert len(fake_teams.exchanges) == before
+    assert ActionRequest.objects.get(pk=pending).status == "pending"
+
+
+def test_a_bot_connector_at_a_private_address_fails_the_delivery_unsent(
+    fake_teams, agent_api, settings, monkeypatch, no_network
+):
+    from notifications import outbound
+
+    settings.AIRLOCK = {**settings.AIRLOCK, "ALLOW_PRIVATE_CALLBACKS": False}
+    settings.TEAMS = {
+        **settings.TEAMS,
+        "TOKEN_URL": "https://login.example.com/tenant/oauth2/v2.0/token",
+        "SERVICE_URL": "https://smba.example.com/teams/",
+    }
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: ["169.254.169.254"])
+    apply_policy(quorum_policy(1))
+    teams_channel()
+    file_request(agent_api)
+    delivery = Delivery.objects.get(kind="teams")
+    assert delivery.status == "failed"
+    assert delivery.last_error.startswith("teams token: unsafe_url")
+    assert fake_teams.exchanges == []
+    assert no_network == []
+    assert AuditEvent.objects.filter(event_type="notification.failed").count() == 1
+
+
+def test_teams_channel_targets_are_checked_when_made(settings):
+    admin = make_person("root@example.com", groups=["airlock-admins"])
+    api = Api(admin.token)
+
+    def make(target: str):
+        return api.post(
+            "/api/v1/channels",
+            {"kind": "teams", "name": target[:40], "target": target, "groups": ["reviewers"]},
+        )
+
+    for bad in (
+        "https://169.254.169.254/workflows",
+        "http://prod-00.westus.logic.azure.com/workflows/x",  # not https
+        "https://localhost/x",
+        "19:has spaces@thread.tacv2",
+        "../v3/conversations",
+    ):
+        response = make(bad)
+        assert response.status_code == 400, bad
+        assert "target" in response.json()["error"]["details"]
+    # A conversation needs the bot.
+    settings.TEAMS = {**settings.TEAMS, "APP_ID": ""}
+    assert make(CONVERSATION).status_code == 400
+    settings.TEAMS = {**settings.TEAMS, "APP_ID": APP_ID}
+    assert make(CONVERSATION).status_code == 201
+    assert make("https://prod-00.westus.logic.azure.com/workflows/abc?sig=x").status_code == 201
