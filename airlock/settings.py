@@ -358,10 +358,8 @@ TEAMS: dict[str, Any] = {
     "APP_SECRET": env_str("TEAMS_APP_SECRET"),
     "TENANT_ID": _TEAMS_TENANT,
     # Our bot's own tokens for the Bot Connector (client credentials, single-tenant).
-    "TOKEN_URL": env_str(
-        "TEAMS_TOKEN_URL",
-        f"https://login.microsoftonline.com/{_TEAMS_TENANT or 'common'}/oauth2/v2.0/token",
-    ),
+    "TOKEN_URL": env_str("TEAMS_TOKEN_URL")
+    or f"https://login.microsoftonline.com/{_TEAMS_TENANT or 'common'}/oauth2/v2.0/token",
     "TOKEN_SCOPE": env_str("TEAMS_TOKEN_SCOPE", "https://api.botframework.com/.default"),
     # Inbound activities: tokens issued by ISSUER, signed by a key the OpenID metadata
     # document's jwks_uri publishes (fetched, cached for KEYS_CACHE_SECONDS).

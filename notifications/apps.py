@@ -8,8 +8,9 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from allauth.account.signals import user_logged_in
 
-        # Registers this app's dispatch consumer (approvals never imports us).
-        from notifications import consumers  # noqa: F401
+        # Registers this app's dispatch consumer (approvals never imports us) and the
+        # system checks of its settings.
+        from notifications import checks, consumers  # noqa: F401
         from notifications.chat import link_entra_oid
 
         # An Entra ID sign-in links the person's Teams identity (its oid); accounts

@@ -53,3 +53,13 @@ def test_print_shows_the_manifest_and_a_missing_app_id_is_an_error(bot_settings,
     settings.TEAMS = {**settings.TEAMS, "APP_ID": ""}
     with pytest.raises(CommandError, match="TEAMS_APP_ID"):
         call_command("teams_manifest", "--print")
+
+
+def test_manage_py_check_refuses_ids_that_are_not_guids(settings):
+    from django.core.management.base import SystemCheckError
+
+    settings.TEAMS = {**settings.TEAMS, "APP_ID": "airlock-bot", "TENANT_ID": "contoso.com"}
+    with pytest.raises(SystemCheckError, match="TEAMS_TENANT_ID must be a GUID"):
+        call_command("check")
+    settings.TEAMS = {**settings.TEAMS, "APP_ID": APP_ID, "TENANT_ID": APP_ID}
+    call_command("check")
