@@ -355,7 +355,7 @@ SLACK: dict[str, Any] = {
 _TEAMS_TENANT = env_str("TEAMS_TENANT_ID").strip().lower()
 TEAMS: dict[str, Any] = {
     "APP_ID": env_str("TEAMS_APP_ID").strip(),
-    "APP_SECRET": env_str("TEAMS_APP_SECRET"),
+    "APP_PASSWORD": env_str("TEAMS_APP_PASSWORD"),  # the Azure Bot's name: the app's secret
     "TENANT_ID": _TEAMS_TENANT,
     # Our bot's own tokens for the Bot Connector (client credentials, single-tenant).
     "TOKEN_URL": env_str("TEAMS_TOKEN_URL")
@@ -370,7 +370,8 @@ TEAMS: dict[str, Any] = {
     "ISSUER": env_str("TEAMS_TOKEN_ISSUER", "https://api.botframework.com"),
     "KEYS_CACHE_SECONDS": env_int("TEAMS_KEYS_CACHE_SECONDS", 24 * 3600, minimum=60),
     # Where proactive cards are sent and rewritten (the Bot Connector service).
-    "SERVICE_URL": env_str("TEAMS_SERVICE_URL", "https://smba.trafficmanager.net/teams/"),
+    "SERVICE_URL": env_str("TEAMS_SERVICE_URL_OVERRIDE")
+    or "https://smba.trafficmanager.net/teams/",
     # Link a person's Teams identity from their OIDC sign-in's oid claim: on by default
     # when the OIDC provider is Entra ID of our tenant.
     "LINK_OIDC": env_bool(
@@ -382,8 +383,8 @@ TEAMS: dict[str, Any] = {
     # The name and description in the app manifest (manage.py teams_manifest).
     "APP_NAME": env_str("TEAMS_APP_NAME", "Airlock"),
 }
-if TEAMS["APP_ID"] and not (TEAMS["TENANT_ID"] and TEAMS["APP_SECRET"]):
-    raise ImproperlyConfigured("TEAMS_APP_ID needs TEAMS_TENANT_ID and TEAMS_APP_SECRET")
+if TEAMS["APP_ID"] and not (TEAMS["TENANT_ID"] and TEAMS["APP_PASSWORD"]):
+    raise ImproperlyConfigured("TEAMS_APP_ID needs TEAMS_TENANT_ID and TEAMS_APP_PASSWORD")
 # E-mail through Django's backends: SMTP when EMAIL_HOST is set, else the console.
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)

@@ -77,7 +77,7 @@ def token() -> str:
         {
             "grant_type": "client_credentials",
             "client_id": conf["APP_ID"],
-            "client_secret": conf["APP_SECRET"],
+            "client_secret": conf["APP_PASSWORD"],
             "scope": conf["TOKEN_SCOPE"],
         }
     ).encode()

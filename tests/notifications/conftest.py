@@ -181,7 +181,7 @@ def fake_teams(settings, bot_key):
     settings.TEAMS = {
         **settings.TEAMS,
         "APP_ID": APP_ID,
-        "APP_SECRET": "test-client-secret",
+        "APP_PASSWORD": "test-client-secret",
         "TENANT_ID": TENANT,
         "TOKEN_URL": f"{fake.url}/token",
         "OPENID_METADATA_URL": f"{fake.url}/openid",
