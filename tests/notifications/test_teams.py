@@ -650,3 +650,31 @@ def test_teams_channel_targets_are_checked_when_made(settings):
     settings.TEAMS = {**settings.TEAMS, "APP_ID": APP_ID}
     assert make(CONVERSATION).status_code == 201
     assert make("https://prod-00.westus.logic.azure.com/workflows/abc?sig=x").status_code == 201
+
+
+def test_a_bot_connector_outage_is_retried_and_a_refused_token_is_not(
+    fake_teams, agent_api, reviewer
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications import services
+
+    apply_policy(quorum_policy(1))
+    teams_channel()
+    fake_teams.fail["POST v3"] = [503]
+    first = file_request(agent_api)
+    delivery = Delivery.objects.get(kind="teams", action_id=first)
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.last_error == "teams: HTTP 503"
+    assert services.sweep(now=timezone.now() + timedelta(hours=2)) == 1
+    assert TeamsMessage.objects.filter(action_id=first).exists()
+    # A secret Entra refuses fails the delivery at once: no retry cures it.
+    from notifications import teams_connector
+
+    teams_connector.forget_tokens()
+    fake_teams.fail["POST token"] = [401]
+    second = file_request(agent_api, resource="pg://orders")
+    failed = Delivery.objects.get(kind="teams", action_id=second)
+    assert (failed.status, failed.last_error) == ("failed", "teams token: HTTP 401")
