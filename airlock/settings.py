@@ -349,6 +349,45 @@ SLACK: dict[str, Any] = {
     "TEAM_ID": env_str("SLACK_TEAM_ID"),
     "API_URL": env_str("SLACK_API_URL", "https://slack.com/api/"),
 }
+# Microsoft Teams. A `teams` channel whose target is a Workflows webhook URL needs none
+# of this (a card with a link). Approving inside the card needs the Airlock bot: the
+# Entra app (client) id and secret registered as an Azure Bot, and our tenant, the
+# only one whose people may review from Teams. The URLs are the Bot Framework's
+# (public cloud); tests point them at a local fake. Every one is called through the
+# same SSRF guard as webhooks.
+_TEAMS_TENANT = env_str("TEAMS_TENANT_ID").strip().lower()
+TEAMS: dict[str, Any] = {
+    "APP_ID": env_str("TEAMS_APP_ID").strip(),
+    "APP_PASSWORD": env_str("TEAMS_APP_PASSWORD"),  # the Azure Bot's name: the app's secret
+    "TENANT_ID": _TEAMS_TENANT,
+    # Our bot's own tokens for the Bot Connector (client credentials, single-tenant).
+    "TOKEN_URL": env_str("TEAMS_TOKEN_URL")
+    or f"https://login.microsoftonline.com/{_TEAMS_TENANT or 'common'}/oauth2/v2.0/token",
+    "TOKEN_SCOPE": env_str("TEAMS_TOKEN_SCOPE", "https://api.botframework.com/.default"),
+    # Inbound activities: tokens issued by ISSUER, signed by a key the OpenID metadata
+    # document's jwks_uri publishes (fetched, cached for KEYS_CACHE_SECONDS).
+    "OPENID_METADATA_URL": env_str(
+        "TEAMS_OPENID_METADATA_URL",
+        "https://login.botframework.com/v1/.well-known/openidconfiguration",
+    ),
+    "ISSUER": env_str("TEAMS_TOKEN_ISSUER", "https://api.botframework.com"),
+    "KEYS_CACHE_SECONDS": env_int("TEAMS_KEYS_CACHE_SECONDS", 24 * 3600, minimum=60),
+    # Where proactive cards are sent and rewritten (the Bot Connector service).
+    "SERVICE_URL": env_str("TEAMS_SERVICE_URL_OVERRIDE")
+    or "https://smba.trafficmanager.net/teams/",
+    # Link a person's Teams identity from their OIDC sign-in's oid claim: on by default
+    # when the OIDC provider is Entra ID of our tenant.
+    "LINK_OIDC": env_bool(
+        "TEAMS_LINK_OIDC",
+        bool(_TEAMS_TENANT)
+        and OIDC["SERVER_URL"].rstrip("/").lower()
+        == f"https://login.microsoftonline.com/{_TEAMS_TENANT}/v2.0",
+    ),
+    # The name and description in the app manifest (manage.py teams_manifest).
+    "APP_NAME": env_str("TEAMS_APP_NAME", "Airlock"),
+}
+if TEAMS["APP_ID"] and not (TEAMS["TENANT_ID"] and TEAMS["APP_PASSWORD"]):
+    raise ImproperlyConfigured("TEAMS_APP_ID needs TEAMS_TENANT_ID and TEAMS_APP_PASSWORD")
 # E-mail through Django's backends: SMTP when EMAIL_HOST is set, else the console.
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)

@@ -237,6 +237,14 @@ INTEGRATION_SIGNATURE_REFUSED = declare(
     "CC6.1",
     "CC7.2",
 )
+INTEGRATION_ACTIVITY_REFUSED = declare(
+    "integration.activity_refused",
+    "An inbound Teams activity was refused before it was read: no Bot Framework token, or "
+    "one forged, expired, for another audience or issuer, or not for the activity's "
+    "serviceUrl or channel; or a tenant other than ours.",
+    "CC6.1",
+    "CC7.2",
+)
 CHAT_CLICK_REFUSED = declare(
     "chat.click_refused",
     "A click in chat was refused before review: another workspace, an unlinked chat user, "

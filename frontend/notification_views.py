@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts import roles
 from accounts.models import User
 from airlock.errors import DomainError
-from notifications import services, slack_app, tasks
+from notifications import chat, services, tasks
 from notifications.models import Channel, ChatLink, Delivery, DeliveryStatus
 
 
@@ -88,20 +88,23 @@ def delivery_retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
 
 @never_cache
 @login_required
-def chat_link(request: HttpRequest) -> HttpResponse:
-    """Bind the Slack identity named by a signed, short-lived token (sent ephemerally
-    to that Slack user) to the person signed in here, once they confirm."""
+def chat_link(request: HttpRequest, provider: str = "slack") -> HttpResponse:
+    """Bind the chat identity named by a signed, short-lived token (shown only to that
+    Slack or Teams user) to the person signed in here, once they confirm."""
     token = request.GET.get("token") or request.POST.get("token") or ""
+    name = chat.PROVIDER_NAMES.get(provider, provider)  # type: ignore[call-overload]
     try:
-        team_id, user_id = slack_app.read_link(token)
+        given, team_id, user_id = chat.read_link(token)
     except signing.BadSignature:
-        messages.error(request, "This link is not valid or has expired: click in Slack again.")
+        given = ""
+    if given != provider:
+        messages.error(request, f"This link is not valid or has expired: click in {name} again.")
         return redirect("home")
     if request.method == "POST":
         try:
             services.link_chat_user(
                 email=_me(request).email,
-                provider="slack",
+                provider=provider,
                 team_id=team_id,
                 chat_user_id=user_id,
                 actor=_me(request),
@@ -109,12 +112,14 @@ def chat_link(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("home")
-        messages.success(request, "Your Slack account is linked.")
+        messages.success(request, f"Your {name} account is linked.")
         return redirect("home")
     context = {
         "token": token,
         "team_id": team_id,
         "user_id": user_id,
+        "provider_name": name,
+        "team_word": "tenant" if provider == "teams" else "workspace",
         "links": ChatLink.objects.filter(user=_me(request)),
     }
     return render(request, "notifications/chat_link.html", context)

@@ -55,6 +55,12 @@ urlpatterns = [
         name="notification-delivery-retry",
     ),
     path("notifications/link/slack", notify.chat_link, name="chat-link"),
+    path(
+        "notifications/link/teams",
+        notify.chat_link,
+        {"provider": "teams"},
+        name="chat-link-teams",
+    ),
     path("actions/<uuid:action_id>/", views.action_detail, name="action-page"),
     path("actions/<uuid:action_id>/reveal", views.reveal, name="action-page-reveal"),
     path(

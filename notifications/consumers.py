@@ -1,10 +1,10 @@
 """The dispatch consumer of notifications (registered in ``AppConfig.ready``).
 
 A request that becomes pending gets a delivery per channel of its reviewer groups;
-a review or a decision gets an update of every Slack message about it; an agent's
-``callback_url`` gets every status. The handler only writes rows (idempotent:
-keyed by the domain event's id) and hands them to workers; raising leaves the
-event to the dispatch sweep."""
+a review or a decision gets an update of every Slack message and Teams card about
+it; an agent's ``callback_url`` gets every status. The handler only writes rows
+(idempotent: keyed by the domain event's id) and hands them to workers; raising
+leaves the event to the dispatch sweep."""
 
 from __future__ import annotations
 

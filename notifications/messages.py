@@ -230,28 +230,180 @@ def deny_modal(action_id: str, channel: str, ts: str) -> dict[str, Any]:
     }
 
 
-# --- Teams (Workflows webhook: a card with a link) and webhooks ----------------------
+# --- Teams: Adaptive Cards (a Workflows post with a link, or the bot's card) --------
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+DENY_REASON_MAX = 2000
 
 
-def teams_card(action: ActionRequest) -> dict[str, Any]:
+def _runs(*parts: tuple[str, bool]) -> dict[str, Any]:
+    """A RichTextBlock of TextRuns: TextRun text is never read as Markdown, so what a
+    requester wrote (a justification, a resource) cannot become a disguised link."""
+    return {
+        "type": "RichTextBlock",
+        "inlines": [
+            {"type": "TextRun", "text": text, **({"weight": "Bolder"} if bold else {})}
+            for text, bold in parts
+        ],
+    }
+
+
+def _card_body(action: ActionRequest, facts: Summary, note: str, alert: bool) -> list[Any]:
+    outcome = OUTCOME_WORDS.get(action.status)  # type: ignore[call-overload]
+    header = f"{outcome}: {action.action} on {action.resource}" if outcome else facts.title
+    body: list[Any] = [
+        {
+            "type": "RichTextBlock",
+            "inlines": [
+                {"type": "TextRun", "text": header[:200], "weight": "Bolder", "size": "Medium"}
+            ],
+        }
+    ]
+    if note:
+        body.append(
+            {
+                "type": "RichTextBlock",
+                "inlines": [
+                    {
+                        "type": "TextRun",
+                        "text": note[:1000],
+                        "color": "Attention" if alert else "Good",
+                        "weight": "Bolder",
+                    }
+                ],
+            }
+        )
+    body += [_runs((f"{name}: ", True), (value, False)) for name, value in facts.fields]
+    body.append(_runs(("Progress: ", True), (facts.progress, False)))
+    body.append(
+        {
+            "type": "RichTextBlock",
+            "inlines": [
+                {"type": "TextRun", "text": "Payload (masked): ", "weight": "Bolder"},
+                {"type": "TextRun", "text": facts.excerpt, "fontType": "Monospace"},
+            ],
+        }
+    )
+    if facts.decided:
+        body.append(_runs((facts.decided, True)))
+    return body
+
+
+def _open(facts: Summary) -> dict[str, Any]:
+    return {"type": "Action.OpenUrl", "title": "Review in Airlock", "url": facts.url}
+
+
+def _review_actions(action: ActionRequest) -> list[dict[str, Any]]:
+    """Approve, and Deny behind a reason the card requires (the server requires it too)."""
+    data = {"action": str(action.pk)}
+    return [
+        {
+            "type": "Action.Execute",
+            "verb": "approve",
+            "title": "Approve",
+            "style": "positive",
+            "data": data,
+            "associatedInputs": "none",
+        },
+        {
+            "type": "Action.ShowCard",
+            "title": "Deny…",
+            "card": {
+                "type": "AdaptiveCard",
+                "body": [
+                    {
+                        "type": "Input.Text",
+                        "id": "reason",
+                        "label": "Reason (the requester sees it)",
+                        "isMultiline": True,
+                        "isRequired": True,
+                        "maxLength": DENY_REASON_MAX,
+                        "errorMessage": "A reason is required to deny.",
+                    }
+                ],
+                "actions": [
+                    {
+                        "type": "Action.Execute",
+                        "verb": "deny",
+                        "title": "Deny",
+                        "style": "destructive",
+                        "data": data,
+                        "associatedInputs": "auto",
+                    }
+                ],
+            },
+        },
+    ]
+
+
+def teams_bot_card(
+    action: ActionRequest,
+    *,
+    mode: str,
+    note: str = "",
+    alert: bool = False,
+    link_url: str = "",
+) -> dict[str, Any]:
+    """The Airlock bot's card. Approve and Deny (``Action.Execute``: the only action
+    modern Teams clients send to a bot) only while the request is pending and the
+    channel approves in place; after a decision, the outcome, who and when, and no
+    buttons. ``note`` is what the clicker is told; ``link_url`` offers account linking."""
+    facts = summary(action)
+    actions: list[dict[str, Any]] = []
+    if not facts.decided and action.status == ActionStatus.PENDING and mode == "approve":
+        actions += _review_actions(action)
+    actions.append(_open(facts))
+    if link_url:
+        actions.append(
+            {"type": "Action.OpenUrl", "title": "Link your Teams account", "url": link_url}
+        )
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "msteams": {"width": "Full"},
+        "body": _card_body(action, facts, note, alert),
+        "actions": actions,
+    }
+
+
+def teams_activity(card: dict[str, Any], *, text: str = "") -> dict[str, Any]:
+    """A Bot Framework message activity carrying ``card``."""
+    activity: dict[str, Any] = {
+        "type": "message",
+        "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}],
+    }
+    if text:
+        activity["summary"] = text[:200]
+    return activity
+
+
+def teams_invoke_card(card: dict[str, Any]) -> dict[str, Any]:
+    """The answer to an ``adaptiveCard/action`` invoke: this card replaces the old one
+    for the clicker (everyone else's copy is rewritten through the outbox)."""
+    return {"statusCode": 200, "type": ADAPTIVE_CARD, "value": card}
+
+
+def teams_invoke_message(text: str) -> dict[str, Any]:
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
+
+
+def teams_card(action: ActionRequest, *, note: str = "") -> dict[str, Any]:
+    """A Workflows webhook's message: the same facts, and only "Review in Airlock" (a
+    Workflows post has no bot behind it to receive a click)."""
     facts = summary(action)
     card = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "version": "1.4",
-        "body": [
-            {"type": "TextBlock", "weight": "Bolder", "size": "Medium", "text": facts.title},
-            {"type": "FactSet", "facts": [{"title": n, "value": v} for n, v in facts.fields]},
-            {"type": "TextBlock", "wrap": True, "text": f"Payload (masked): {facts.excerpt}"},
-        ],
-        "actions": [{"type": "Action.OpenUrl", "title": "Review in Airlock", "url": facts.url}],
+        "msteams": {"width": "Full"},
+        "body": _card_body(action, facts, note, alert=False),
+        "actions": [_open(facts)],
     }
-    return {
-        "type": "message",
-        "attachments": [
-            {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
-        ],
-    }
+    return teams_activity(card)
+
+
+# --- webhooks -------------------------------------------------------------------------
 
 
 def event_body(

@@ -36,9 +36,10 @@ class ChannelMode(models.TextChoices):
 
 class Channel(models.Model):
     """Where requests for some reviewer groups are announced. ``target`` is a Slack
-    channel id, a Teams Workflows URL, a webhook URL, or (e-mail) empty: e-mail goes
-    to the eligible reviewers themselves. ``secret`` signs a webhook channel's
-    messages; it is shown once, when the channel is made."""
+    channel id, for Teams a Workflows URL (a card with a link) or a conversation id
+    the Airlock bot is installed in (a card to approve in), a webhook URL, or
+    (e-mail) empty: e-mail goes to the eligible reviewers themselves. ``secret``
+    signs a webhook channel's messages; it is shown once, when the channel is made."""
 
     kind = models.CharField(max_length=16, choices=ChannelKind.choices)
     name = models.CharField(max_length=100, unique=True)
@@ -64,7 +65,8 @@ class DeliveryKind(models.TextChoices):
     SLACK_POST = "slack_post"
     SLACK_UPDATE = "slack_update"
     EMAIL = "email"
-    TEAMS = "teams"
+    TEAMS = "teams"  # a Workflows post, or the bot's card in a conversation
+    TEAMS_UPDATE = "teams_update"  # the bot's card rewritten (Bot Connector update)
     WEBHOOK = "webhook"  # a webhook channel
     CALLBACK = "callback"  # the request's callback_url, signed with its agent's secret
 
@@ -153,6 +155,26 @@ class SlackMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slack_channel}/{self.ts}"
+
+
+class TeamsMessage(models.Model):
+    """A card the Teams bot posted about a request, kept so that every later decision
+    rewrites it for everyone (the Bot Connector's update-activity call)."""
+
+    action = models.ForeignKey(ActionRequest, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    conversation_id = models.CharField(max_length=400)
+    activity_id = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["action", "channel"], name="teams_message_once"),
+        ]
+        indexes = [models.Index(fields=["activity_id"], name="teams_message_activity")]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}/{self.activity_id}"
 
 
 class ChatProvider(models.TextChoices):

@@ -1,4 +1,6 @@
-"""Outgoing HTTP to addresses someone else chose (webhooks, callbacks, Teams).
+"""Outgoing HTTP to addresses someone else chose or that answer for someone else
+(webhooks, callbacks, Teams: Workflows, the Bot Connector, the Entra token endpoint,
+the Bot Framework's published keys).
 
 The URL is checked (``airlock.netsafety``), its host resolved once, and every
 address it resolves to must be public unless private addresses are allowed (DEBUG,
@@ -104,6 +106,30 @@ def post(
 ) -> Answer:
     """POST ``body`` to ``url``; a 2xx answer, or a ``PermanentFailure`` /
     ``TransientFailure`` saying why not."""
+    return request(
+        "POST",
+        url,
+        body,
+        headers,
+        allow_http=allow_http,
+        allow_private=allow_private,
+        timeout=timeout,
+        max_response_bytes=max_response_bytes,
+    )
+
+
+def request(
+    method: str,
+    url: str,
+    body: bytes | None,
+    headers: Mapping[str, str],
+    *,
+    allow_http: bool,
+    allow_private: bool,
+    timeout: float,
+    max_response_bytes: int,
+) -> Answer:
+    """``method`` (GET, POST, PUT) to ``url`` through the same checks as ``post``."""
     try:
         host, port, address = pinned_address(
             url, allow_http=allow_http, allow_private=allow_private
@@ -118,7 +144,7 @@ def post(
     deadline = time.monotonic() + timeout
     connection = cls(host, port, address, timeout)
     try:
-        connection.request("POST", path, body=body, headers={**headers, "Connection": "close"})
+        connection.request(method, path, body=body, headers={**headers, "Connection": "close"})
         response = connection.getresponse()
         chunks: list[bytes] = []
         size = 0

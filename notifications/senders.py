@@ -19,13 +19,15 @@ from standardwebhooks import Webhook
 from accounts.models import User
 from approvals import duties
 from approvals.models import ActionRequest, ActionStatus
-from notifications import messages, outbound
+from notifications import messages, outbound, teams_connector
 from notifications.models import (
     AgentWebhookSecret,
+    Channel,
     ChannelMode,
     Delivery,
     DeliveryKind,
     SlackMessage,
+    TeamsMessage,
 )
 from notifications.outbound import PermanentFailure, TransientFailure
 
@@ -71,8 +73,8 @@ def _slack_call(call: Callable[[], object]) -> object:
         raise TransientFailure(f"slack: {type(exc).__name__}: {exc}") from exc
 
 
-def _mode(delivery: Delivery, action: ActionRequest) -> str:
-    channel = delivery.channel
+def channel_mode(channel: Channel | None, action: ActionRequest) -> str:
+    """Whether a message in ``channel`` about ``action`` offers review buttons."""
     if channel is None or channel.mode == ChannelMode.LINK:
         return ChannelMode.LINK
     # An escalation to a channel none of whose groups may review: a link, not buttons
@@ -82,6 +84,27 @@ def _mode(delivery: Delivery, action: ActionRequest) -> str:
     return ChannelMode.APPROVE
 
 
+def _mode(delivery: Delivery, action: ActionRequest) -> str:
+    return channel_mode(delivery.channel, action)
+
+
+REMINDER = "Reminder: this request still waits for review."
+ESCALATED = "Escalated: still waiting for review."
+
+
+def _note(delivery: Delivery) -> str:
+    return {"remind": REMINDER, "escalate": ESCALATED}.get(delivery.topic, "")
+
+
+def _recheck(action: ActionRequest, rewrite: Callable[[ActionRequest], None]) -> None:
+    """A decision that committed while a message was being posted found no message to
+    update; read the status again now the message is recorded (docs/notifications)."""
+    status = ActionRequest.objects.filter(pk=action.pk).values_list("status", flat=True).first()
+    if status != ActionStatus.PENDING:
+        action.refresh_from_db()
+        rewrite(action)
+
+
 def send_slack_post(delivery: Delivery, action: ActionRequest) -> None:
     channel = delivery.channel
     if channel is None:
@@ -89,7 +112,7 @@ def send_slack_post(delivery: Delivery, action: ActionRequest) -> None:
     client = slack_client()
     existing = SlackMessage.objects.filter(action=action, channel=channel).first()
     if delivery.topic == "remind" and existing is not None:
-        reminder = f"Reminder: this request still waits for review. {messages.console_url(action)}"
+        reminder = f"{REMINDER} {messages.console_url(action)}"
         # A reminder is a reply in the message's thread, so the channel is not flooded.
         _slack_call(
             lambda: client.chat_postMessage(
@@ -105,7 +128,7 @@ def send_slack_post(delivery: Delivery, action: ActionRequest) -> None:
     body = messages.slack_message(
         action,
         mode=_mode(delivery, action),
-        note="Escalated: still waiting for review." if delivery.topic == "escalate" else "",
+        note=ESCALATED if delivery.topic == "escalate" else "",
     )
     answer = _slack_call(
         lambda: client.chat_postMessage(
@@ -117,16 +140,11 @@ def send_slack_post(delivery: Delivery, action: ActionRequest) -> None:
         channel=channel,
         defaults={"slack_channel": answer["channel"], "ts": answer["ts"]},  # type: ignore[index]
     )
-    # A decision that committed while this was being posted found no message to
-    # update; read the status again now the message is recorded (docs/notifications).
-    status = ActionRequest.objects.filter(pk=action.pk).values_list("status", flat=True).first()
-    if status != ActionStatus.PENDING:
-        action.refresh_from_db()
-        update_slack_message(message, action)
+    _recheck(action, lambda fresh: update_slack_message(message, fresh))
 
 
 def update_slack_message(message: SlackMessage, action: ActionRequest) -> None:
-    body = messages.slack_message(action, mode=message.channel.mode)
+    body = messages.slack_message(action, mode=channel_mode(message.channel, action))
     _slack_call(
         lambda: slack_client().chat_update(
             channel=message.slack_channel, ts=message.ts, text=body["text"], blocks=body["blocks"]
@@ -257,10 +275,58 @@ def send_callback(delivery: Delivery, action: ActionRequest) -> None:
 
 
 def send_teams(delivery: Delivery, action: ActionRequest) -> None:
+    """A Workflows webhook gets a card with a link; a conversation id gets the bot's
+    card, through the Bot Connector."""
     channel = delivery.channel
     if channel is None:
         raise PermanentFailure("the channel was removed")
-    _post(channel.target, json.dumps(messages.teams_card(action)), {})
+    if teams_connector.is_conversation(channel.target):
+        _send_teams_bot(delivery, action, channel)
+        return
+    _post(channel.target, json.dumps(messages.teams_card(action, note=_note(delivery))), {})
+
+
+def _send_teams_bot(delivery: Delivery, action: ActionRequest, channel: Channel) -> None:
+    existing = TeamsMessage.objects.filter(action=action, channel=channel).first()
+    if delivery.topic == "remind" and existing is not None:
+        # In the card's thread, so the channel is not flooded.
+        teams_connector.reply(
+            existing.conversation_id,
+            existing.activity_id,
+            {"type": "message", "text": f"{REMINDER} {messages.console_url(action)}"},
+        )
+        return
+    if existing is not None:
+        return  # posted by an earlier attempt that died before recording success
+    card = messages.teams_bot_card(action, mode=_mode(delivery, action), note=_note(delivery))
+    activity_id = teams_connector.send(
+        channel.target, messages.teams_activity(card, text=messages.summary(action).title)
+    )
+    message, _ = TeamsMessage.objects.get_or_create(
+        action=action,
+        channel=channel,
+        defaults={"conversation_id": channel.target, "activity_id": activity_id},
+    )
+    _recheck(action, lambda fresh: update_teams_message(message, fresh))
+
+
+def update_teams_message(message: TeamsMessage, action: ActionRequest) -> None:
+    """Rewrite the bot's card for everyone: progress, or the outcome and no buttons."""
+    card = messages.teams_bot_card(action, mode=channel_mode(message.channel, action))
+    teams_connector.update(
+        message.conversation_id,
+        message.activity_id,
+        messages.teams_activity(card, text=messages.summary(action).decided),
+    )
+
+
+def send_teams_update(delivery: Delivery, action: ActionRequest) -> None:
+    if delivery.channel is None:
+        raise PermanentFailure("the channel was removed")
+    message = TeamsMessage.objects.filter(action=action, channel=delivery.channel).first()
+    if message is None:
+        raise PermanentFailure("no Teams card to update")
+    update_teams_message(message, action)
 
 
 SENDERS: dict[str, Callable[[Delivery, ActionRequest], None]] = {
@@ -268,6 +334,7 @@ SENDERS: dict[str, Callable[[Delivery, ActionRequest], None]] = {
     DeliveryKind.SLACK_UPDATE: send_slack_update,
     DeliveryKind.EMAIL: send_email,
     DeliveryKind.TEAMS: send_teams,
+    DeliveryKind.TEAMS_UPDATE: send_teams_update,
     DeliveryKind.WEBHOOK: send_webhook,
     DeliveryKind.CALLBACK: send_callback,
 }

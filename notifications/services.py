@@ -9,6 +9,7 @@ import logging
 import random
 import re
 import secrets
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,9 +39,11 @@ from notifications.models import (
     DeliveryKind,
     DeliveryStatus,
     SlackMessage,
+    TeamsMessage,
 )
 from notifications.outbound import PermanentFailure, TransientFailure
 from notifications.senders import SENDERS
+from notifications.teams_connector import is_conversation
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +85,20 @@ def _check_target(kind: str, target: str) -> str:
         if target:
             raise InvalidInput(
                 details={"target": ["leave empty: e-mail goes to the groups' eligible reviewers"]}
+            )
+    elif kind == ChannelKind.TEAMS and "://" not in target:
+        if not is_conversation(target):
+            raise InvalidInput(
+                details={
+                    "target": [
+                        "a Workflows webhook URL, or a conversation id such as "
+                        "19:…@thread.tacv2 that the Airlock bot is installed in"
+                    ]
+                }
+            )
+        if not settings.TEAMS["APP_ID"]:
+            raise InvalidInput(
+                details={"target": ["a conversation needs the Airlock bot: set TEAMS_APP_ID"]}
             )
     else:
         try:
@@ -199,6 +216,16 @@ def plan(event: DomainEvent) -> list[int]:
                     key=f"e{event.id}:u{message.pk}",
                     kind=DeliveryKind.SLACK_UPDATE,
                     channel=message.channel,
+                    action=action,
+                    topic=event.status,
+                )
+            )
+        for card in TeamsMessage.objects.filter(action=action).select_related("channel"):
+            rows.append(
+                Delivery(
+                    key=f"e{event.id}:t{card.pk}",
+                    kind=DeliveryKind.TEAMS_UPDATE,
+                    channel=card.channel,
                     action=action,
                     topic=event.status,
                 )
@@ -407,6 +434,14 @@ def link_chat_user(
         SLACK_ID_RE.match(team_id) and SLACK_ID_RE.match(chat_user_id)
     ):
         raise InvalidInput(details={"slack": ["TEAM_ID:USER_ID, such as T0123:U0456"]})
+    if provider == ChatProvider.TEAMS:
+        # Entra ids are GUIDs; Teams sends them in lower case.
+        try:
+            team_id, chat_user_id = str(uuid.UUID(team_id)), str(uuid.UUID(chat_user_id))
+        except ValueError:
+            raise InvalidInput(
+                details={"teams": ["TENANT_ID:AAD_OBJECT_ID, both GUIDs (the Entra oid)"]}
+            ) from None
     if not team_id or not chat_user_id or len(team_id) > 64 or len(chat_user_id) > 64:
         raise InvalidInput(details={provider: ["both ids are required"]})
     with transaction.atomic():

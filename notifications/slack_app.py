@@ -16,37 +16,17 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.core import signing
-from django.urls import reverse
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from accounts.models import User
 from airlock.errors import DomainError
 from approvals import services as approvals
-from audit import catalogue
-from audit.services import record
-from notifications import messages
+from notifications import chat, messages
 from notifications.models import ChannelMode, ChatProvider, SlackMessage
-from notifications.services import linked_person
 
 logger = logging.getLogger(__name__)
-
-LINK_SALT = "airlock.chat-link"
-LINK_MAX_AGE = 15 * 60
-
-
-def link_url(team_id: str, user_id: str) -> str:
-    """A console link that binds this Slack identity to whoever signs in and confirms.
-    Signed and short-lived: nobody can make one for someone else's Slack id."""
-    token = signing.dumps({"t": team_id, "u": user_id}, salt=LINK_SALT)
-    base = settings.NOTIFY["BASE_URL"].rstrip("/")
-    return f"{base}{reverse('chat-link')}?token={token}"
-
-
-def read_link(token: str) -> tuple[str, str]:
-    data = signing.loads(token, salt=LINK_SALT, max_age=LINK_MAX_AGE)
-    return str(data["t"]), str(data["u"])
+PROVIDER = ChatProvider.SLACK
 
 
 def _ids(body: dict[str, Any]) -> tuple[str, str, str]:
@@ -56,18 +36,15 @@ def _ids(body: dict[str, Any]) -> tuple[str, str, str]:
     return str(team), str(user.get("team_id") or team), str(user.get("id") or "")
 
 
-def _refuse_click(body: dict[str, Any], reason: str, target: str) -> None:
+def _refuse_click(body: dict[str, Any], reason: str, action_id: str | None) -> None:
     team, user_team, user = _ids(body)
-    record(
-        catalogue.CHAT_CLICK_REFUSED,
-        f"slack:{user_team}:{user}",
-        target,
-        {"reason": reason, "team_id": team, "user_team_id": user_team, "via": "slack"},
+    chat.refuse_click(
+        PROVIDER,
+        actor=f"slack:{user_team}:{user}",
+        request_id=action_id,
+        reason=reason,
+        data={"team_id": team, "user_team_id": user_team},
     )
-
-
-def _target(action_id: str | None) -> str:
-    return f"action:{action_id}" if action_id else "integration:slack"
 
 
 def _person(body: dict[str, Any], action_id: str | None) -> tuple[User | None, str]:
@@ -75,23 +52,16 @@ def _person(body: dict[str, Any], action_id: str | None) -> tuple[User | None, s
     team, user_team, user = _ids(body)
     expected = settings.SLACK["TEAM_ID"]
     if not expected or team != expected or user_team != expected:
-        _refuse_click(body, "other_team", _target(action_id))
+        _refuse_click(body, "other_team", action_id)
         return None, "This Slack workspace is not connected to Airlock."
-    person = linked_person(provider=ChatProvider.SLACK, team_id=team, chat_user_id=user)
+    person = chat.person(PROVIDER, team, user)
     if person is None:
-        _refuse_click(body, "unlinked", _target(action_id))
+        _refuse_click(body, "unlinked", action_id)
         return None, (
-            "Your Slack account is not linked to Airlock yet. Link it here (sign-in "
-            f"required), then click again: {link_url(team, user)}"
+            f"{chat.unlinked_text(PROVIDER)} Link it here (sign-in required), then click "
+            f"again: {chat.link_url(PROVIDER, team, user)}"
         )
     return person, ""
-
-
-def _action_id(value: Any) -> str | None:
-    try:
-        return str(UUID(str(value)))
-    except ValueError:
-        return None
 
 
 def _message_mode(body: dict[str, Any]) -> str:
@@ -111,20 +81,16 @@ def _tell(client: WebClient, body: dict[str, Any], text: str) -> None:
         client.chat_postEphemeral(channel=channel, user=user, text=text)
 
 
-def _refusal_text(exc: DomainError) -> str:
-    return f"Refused ({exc.code}): {exc.message}."
-
-
 def _clicked(body: dict[str, Any]) -> tuple[str | None, User | None, str]:
     actions = body.get("actions") or [{}]
-    action_id = _action_id(actions[0].get("value"))
+    action_id = chat.action_id(actions[0].get("value"))
     person, why = _person(body, action_id)
     if person is None:
         return action_id, None, why
     if action_id is None:
         return None, None, "This button names no request."
     if _message_mode(body) != ChannelMode.APPROVE:
-        _refuse_click(body, "link_only", _target(action_id))
+        _refuse_click(body, "link_only", action_id)
         return (
             action_id,
             None,
@@ -142,7 +108,7 @@ def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     try:
         approvals.approve(action_id=UUID(action_id), actor=person, via="slack")
     except DomainError as exc:
-        _tell(client, body, _refusal_text(exc))
+        _tell(client, body, chat.refusal_text(exc))
         return
     _tell(client, body, "You approved this request.")
 
@@ -165,7 +131,7 @@ def on_deny_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> N
         meta = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
         meta = {}
-    action_id = _action_id(meta.get("action"))
+    action_id = chat.action_id(meta.get("action"))
     person, why = _person(body, action_id)
     if person is None or action_id is None:
         ack(response_action="errors", errors={"reason": why or "This form names no request."})
@@ -178,7 +144,7 @@ def on_deny_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> N
     try:
         approvals.deny(action_id=UUID(action_id), actor=person, reason=reason.strip(), via="slack")
     except DomainError as exc:
-        ack(response_action="errors", errors={"reason": _refusal_text(exc)})
+        ack(response_action="errors", errors={"reason": chat.refusal_text(exc)})
         return
     ack()
 
