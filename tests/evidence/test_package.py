@@ -158,8 +158,8 @@ def test_every_csv_matches_the_database(package, period):
         # The times are the log's: a moment after the row's (same transaction).
         assert _soon_after(row["created_at"], action.created_at)
         assert _soon_after(row["decided_at"], action.decided_at)
-        state = grants.state_of(action)
-        if state is None:
+        # A grant is a pure function of the approved request (approvals.grants).
+        if grants.spec_of(action) is None:
             assert row["grant_issued"] == row["grant_redeemed"] == row["grant_revoked"] == ""
             continue
         assert _soon_after(row["grant_issued"], action.decided_at)
@@ -461,3 +461,63 @@ def test_the_console_page_requests_shows_and_downloads(
     assert AuditEvent.objects.filter(
         event_type=catalogue.EVIDENCE_DOWNLOADED, target=report.audit_target
     ).exists()
+
+
+def test_changed_grant_and_channel_rows_are_caught_even_when_re_signed(package, period):
+    archive = zipfile.ZipFile(package)
+    name = "populations/approval_requests.csv"
+    rows = _rows(archive, name)
+    header = list(rows[0])
+
+    def rewritten(change) -> bytes:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, header, lineterminator="\r\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(change(dict(row)))
+        return out.getvalue().encode()
+
+    def unredeemed(row):
+        if row["request_id"] == period["approved"]:
+            row["grant_redeemed"] = row["grant_redeemed_by"] = ""
+        return row
+
+    problems = chain.verify_evidence(
+        str(_rewrite(package, {name: rewritten(unredeemed)}, resign=True)), _keys()
+    )
+    assert any(
+        p.startswith(f"{name}: request {period['approved']}: grant_redeemed is ''")
+        for p in problems
+    ), problems
+
+    denied = next(r["request_id"] for r in rows if r["status_at_period_end"] == "denied")
+
+    def granted(row):
+        if row["request_id"] == denied:
+            row["grant_issued"] = row["created_at"]
+        return row
+
+    problems = chain.verify_evidence(
+        str(_rewrite(package, {name: rewritten(granted)}, resign=True)), _keys()
+    )
+    assert (
+        f"{name}: request {denied}: grant_issued, but the log shows no approval of an "
+        "agent's request"
+    ) in problems
+
+    channels = "populations/configured_channels.csv"
+    lines = archive.read(channels).split(b"\r\n")
+    siem = str(period["channels"]["siem"])
+    kept = [line for line in lines if not line.startswith(siem.encode() + b",")]
+    problems = chain.verify_evidence(
+        str(_rewrite(package, {channels: b"\r\n".join(kept)}, resign=True)), _keys()
+    )
+    assert f"{channels}: channel {siem} is in the log but has no row" in problems
+    # The channel removed in the period, put back as if it were still configured.
+    gone = AuditEvent.objects.get(event_type=catalogue.CHANNEL_DELETED).target
+    revived = gone.removeprefix("channel:").encode() + b",slack,old,reviewers,approve,C0OLD,1,,,"
+    problems = chain.verify_evidence(
+        str(_rewrite(package, {channels: b"\r\n".join([*lines[:-1], revived, b""])}, resign=True)),
+        _keys(),
+    )
+    assert any("was deleted in the period" in p for p in problems), problems
