@@ -698,11 +698,13 @@ class _EvidenceRequest:
         self.seq, self.created_at, self.actor, self.status = seq, at, actor, status
         self.decider = "policy" if status in _EVIDENCE_FINAL else ""
         self.decided_at = at if status in _EVIDENCE_FINAL else ""
-        self.via = self.approved_at = self.outcome = self.outcome_at = ""
+        self.approved_at = at if status == "approved" else ""
+        self.via = self.outcome = self.outcome_at = ""
         self.redeemed = self.redeemed_by = self.revoked = self.revoked_by = ""
         self.credential = ""
-        self.approvers: set[str] = set()
-        self.deniers: set[str] = set()
+        # Made on the first review: most requests have one at most.
+        self.approvers: set[str] | None = None
+        self.deniers: set[str] | None = None
 
     def expected(self) -> dict[str, str]:
         final = self.status in _EVIDENCE_FINAL
@@ -728,8 +730,8 @@ class _EvidenceRequest:
             "time_to_decision_seconds": _evidence_seconds(self.created_at, self.decided_at)
             if final
             else "",
-            "approvers": ";".join(sorted(self.approvers)),
-            "deniers": ";".join(sorted(self.deniers)),
+            "approvers": ";".join(sorted(self.approvers or ())),
+            "deniers": ";".join(sorted(self.deniers or ())),
             "grant_redeemed": self.redeemed,
             "grant_redeemed_by": self.redeemed_by,
             "grant_revoked": self.revoked,
@@ -796,9 +798,9 @@ class _EvidenceImplied:
             if accepted and state is not None:
                 state.via = sys.intern(str(data.get("via", "")))
                 if data.get("verdict") == "approve":
-                    state.approvers.add(sys.intern(person))
+                    state.approvers = (state.approvers or set()) | {sys.intern(person)}
                 else:
-                    state.deniers.add(sys.intern(person))
+                    state.deniers = (state.deniers or set()) | {sys.intern(person)}
         elif kind == "action.outcome_reported" and state is not None:
             state.outcome, state.outcome_at = sys.intern(str(data.get("result", ""))), at
         elif kind == "grant.redeemed" and state is not None:

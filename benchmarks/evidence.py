@@ -7,10 +7,15 @@ Needs a scratch PostgreSQL database whose name contains "bench" or "evidence": t
 script drops and re-creates its ``public`` schema. It generates the data with bulk
 inserts (COPY for the chained audit events, ``bulk_create`` for requests and
 reviews), never through the API: about five events a request (filed, screened,
-pending, reviews, a refused self-approval now and then, the decision, an outcome).
+pending, reviews, a refused self-approval now and then, the decision, an outcome;
+half the approvals issue a grant, and half of those are redeemed).
 Then it runs, each in its own process so its peak RSS is its own:
 
-- ``manage.py evidence_report`` over the quarter: wall time and peak RSS;
+- the baseline: one streamed read of the range's events (``SELECT canonical ...
+  ORDER BY seq``), the least any package over them costs;
+- ``manage.py evidence_report --timings`` over the quarter: wall time, peak RSS,
+  and each phase, so the build is shown with and without the whole-log audit
+  verification it runs first (``verify_database``, audit's to speed up);
 - ``audit/verify.py evidence`` on the package it wrote: wall time and peak RSS.
 
 It prints the figures; it asserts only that the package verifies.
@@ -59,6 +64,7 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 QUARTER = timedelta(days=90)
 ACTIONS = ("data.export", "iam.grant", "k8s.restart", "schema.migrate", "secrets.rotate")
 REQUIREMENT = [{"rule": "default", "approvals": 1, "reviewers": ["reviewers"]}]
+GRANT = {"ttl": 600, "audience": "airlock-executor"}
 
 
 class Log:
@@ -250,6 +256,22 @@ def generate(count: int, rng: random.Random) -> int:
                             counted_for=[0] if verdict == "approve" else [],
                         )
                     )
+            granted = status == "approved" and rng.random() < 0.5
+            if granted and rng.random() < 0.5:
+                events.append(
+                    (
+                        decided + timedelta(seconds=10),
+                        catalogue.GRANT_REDEEMED,
+                        f"agent:{agent.name}",
+                        target,
+                        {
+                            "jti": f"grant-{pk.hex}",
+                            "executor": agent.name,
+                            "payload_checked": False,
+                            "broker": None,
+                        },
+                    )
+                )
             if status == "approved":
                 events.append(
                     (
@@ -283,6 +305,7 @@ def generate(count: int, rng: random.Random) -> int:
                     expires_at=created + timedelta(hours=1),
                     outcome="succeeded" if status == "approved" else "",
                     outcome_at=decided + timedelta(seconds=30) if status == "approved" else None,
+                    grant_spec=GRANT if granted else None,
                 )
             )
             if len(requests) >= 2000:
@@ -307,8 +330,8 @@ PEAK = (
 )
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB of the child, its stdout."""
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str, str]:
+    """Wall seconds, peak RSS in MB of the child, its stdout and stderr."""
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, cwd=ROOT, check=False)  # noqa: S603
     elapsed = time.perf_counter() - started
@@ -317,7 +340,7 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
         print(output, done.stderr.decode()[-3000:])
         raise SystemExit(f"{command[:3]} failed")
     peak_kb = int(done.stderr.decode().strip().splitlines()[-1])
-    return elapsed, peak_kb / 1024, output
+    return elapsed, peak_kb / 1024, output, done.stderr.decode()
 
 
 def main() -> int:
@@ -360,13 +383,28 @@ def main() -> int:
 
     env = {**os.environ}
     python = sys.executable
+    # The baseline: the range's events read once, in seq order, through a named
+    # (server-side) cursor, and nothing done with them.
+    baseline = PEAK + (  # noqa: S608 (a constant query, not built from input)
+        "import os, psycopg\n"
+        "with psycopg.connect(os.environ['DATABASE_URL']) as c, c.cursor('b') as cur:\n"
+        "    cur.itersize = 5000\n"
+        "    cur.execute('SELECT canonical FROM audit_auditevent ORDER BY seq')\n"
+        "    n = sum(1 for _ in cur)\n"
+        "print(n)"
+    )
+    elapsed, peak, output, _ = timed([python, "-c", baseline], env)
+    print(
+        f"baseline, the range's {int(output):,} events read once: "
+        f"{elapsed:.1f} s wall, peak RSS {peak:.0f} MB"
+    )
     # call_command, not `manage.py`: the same build without the system checks, which
     # would import every app's template tags (the shared venv can see other trees').
     build = PEAK + (
         "import django, sys; django.setup(); from django.core.management import call_command; "
         "call_command('evidence_report', *sys.argv[1:])"
     )
-    elapsed, peak, output = timed(
+    elapsed, peak, output, stderr = timed(
         [
             python,
             "-c",
@@ -381,19 +419,30 @@ def main() -> int:
             str(args.sample),
             "--seed",
             "bench",
+            "--timings",
         ],
         env,
     )
+    phases = {
+        name: float(seconds)
+        for name, seconds in (line.split() for line in stderr.splitlines() if line.count(" ") == 1)
+    }
     size = Path(args.out).stat().st_size
     print(
         f"evidence_report: {elapsed:.1f} s wall, peak RSS {peak:.0f} MB, "
         f"zip {size / 2**20:.1f} MiB, sha256 {output.strip()[:16]}…"
     )
+    verify_phase = phases.get("verify_database", 0.0)
+    print(
+        f"  of which verify_database (the whole-log audit verification): {verify_phase:.1f} s; "
+        f"the build without it: {elapsed - verify_phase:.1f} s"
+    )
+    print("  phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()))
     keys_file = Path(args.out).with_suffix(".keys.json")
     import json
 
     keys_file.write_text(json.dumps({"keys": keys.published_keys()}))
-    elapsed, peak, output = timed(
+    elapsed, peak, output, _ = timed(
         [
             python,
             "-c",
