@@ -330,11 +330,20 @@ PEAK = (
 )
 
 
+CPU = {"last": 0.0}
+
+
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str, str]:
-    """Wall seconds, peak RSS in MB of the child, its stdout and stderr."""
+    """Wall seconds, peak RSS in MB of the child, its stdout and stderr; the child's
+    CPU seconds (user + system) are left in ``CPU["last"]``."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, cwd=ROOT, check=False)  # noqa: S603
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU["last"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     output = done.stdout.decode()
     if done.returncode != 0 and "verifies" not in output:
         print(output, done.stderr.decode()[-3000:])
@@ -348,6 +357,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--out", default=str(ROOT / "var" / "evidence-bench.zip"))
     parser.add_argument("--sample", type=int, default=25)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the data a previous run generated"
+    )
     args = parser.parse_args()
     database = settings.DATABASES["default"]
     name = database.get("NAME", "")
@@ -356,6 +368,16 @@ def main() -> int:
     ):
         print("set DATABASE_URL to a scratch PostgreSQL database named *bench* or *evidence*")
         return 2
+    if args.reuse:
+        print("reusing the data a previous run generated (--reuse)")
+    else:
+        prepare(args.requests)
+    connection.close()
+    measure(args)
+    return 0
+
+
+def prepare(count: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     call_command("migrate", verbosity=0)
@@ -363,9 +385,9 @@ def main() -> int:
         cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
         cursor.execute("ALTER TABLE audit_checkpoint DISABLE TRIGGER USER")
     started = time.perf_counter()
-    events = generate(args.requests, random.Random(7))
+    events = generate(count, random.Random(7))
     print(
-        f"generated {args.requests:,} requests, {events:,} audit events "
+        f"generated {count:,} requests, {events:,} audit events "
         f"in {time.perf_counter() - started:.1f} s"
     )
     started = time.perf_counter()
@@ -379,8 +401,9 @@ def main() -> int:
         cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
         cursor.execute("ALTER TABLE audit_checkpoint ENABLE TRIGGER USER")
         cursor.execute("ANALYZE")
-    connection.close()
 
+
+def measure(args: argparse.Namespace) -> None:
     env = {**os.environ}
     python = sys.executable
     # The baseline: the range's events read once, in seq order, through a named
@@ -396,7 +419,7 @@ def main() -> int:
     elapsed, peak, output, _ = timed([python, "-c", baseline], env)
     print(
         f"baseline, the range's {int(output):,} events read once: "
-        f"{elapsed:.1f} s wall, peak RSS {peak:.0f} MB"
+        f"{elapsed:.1f} s wall ({CPU['last']:.1f} s CPU), peak RSS {peak:.0f} MB"
     )
     # call_command, not `manage.py`: the same build without the system checks, which
     # would import every app's template tags (the shared venv can see other trees').
@@ -423,21 +446,29 @@ def main() -> int:
         ],
         env,
     )
+    build_cpu = CPU["last"]
     phases = {
-        name: float(seconds)
-        for name, seconds in (line.split() for line in stderr.splitlines() if line.count(" ") == 1)
+        name: (float(wall), float(cpu))
+        for name, wall, cpu in (
+            line.split() for line in stderr.splitlines() if line.count(" ") == 2
+        )
     }
     size = Path(args.out).stat().st_size
     print(
-        f"evidence_report: {elapsed:.1f} s wall, peak RSS {peak:.0f} MB, "
+        f"evidence_report: {elapsed:.1f} s wall ({build_cpu:.1f} s CPU), "
+        f"peak RSS {peak:.0f} MB, "
         f"zip {size / 2**20:.1f} MiB, sha256 {output.strip()[:16]}…"
     )
-    verify_phase = phases.get("verify_database", 0.0)
+    wall, cpu = phases.get("verify_database", (0.0, 0.0))
     print(
-        f"  of which verify_database (the whole-log audit verification): {verify_phase:.1f} s; "
-        f"the build without it: {elapsed - verify_phase:.1f} s"
+        f"  of which verify_database (the whole-log audit verification): {wall:.1f} s wall "
+        f"({cpu:.1f} s CPU); the build without it: {elapsed - wall:.1f} s wall "
+        f"({build_cpu - cpu:.1f} s CPU)"
     )
-    print("  phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()))
+    print(
+        "  phases (wall/CPU s): "
+        + ", ".join(f"{k} {w:.1f}/{c:.1f}" for k, (w, c) in phases.items())
+    )
     keys_file = Path(args.out).with_suffix(".keys.json")
     import json
 
@@ -455,14 +486,14 @@ def main() -> int:
         env,
     )
     print(
-        f"verify.py evidence: {elapsed:.1f} s wall, peak RSS {peak:.0f} MB: "
+        f"verify.py evidence: {elapsed:.1f} s wall ({CPU['last']:.1f} s CPU), "
+        f"peak RSS {peak:.0f} MB: "
         f"{output.strip().splitlines()[-1]}"
     )
     print(
         f"load average now: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
         f"on {os.cpu_count()} cores"
     )
-    return 0
 
 
 if __name__ == "__main__":

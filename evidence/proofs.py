@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from hashlib import sha256
 from typing import Any
 
 from airlock import canonical
@@ -92,30 +93,34 @@ class Subtrees:
 
     def __init__(self, before: Frontier, ranges: Iterable[tuple[int, int]]):
         self.ranges = list(ranges)
-        self.wanted = _perfect(self.ranges)
+        wanted = _perfect(self.ranges)
+        # Wanted subtrees by where they end: one look-up per appended leaf.
+        self.ending: dict[int, set[int]] = {}
+        for a, b in wanted:
+            self.ending.setdefault(b, set()).add(b - a)
         self.found: dict[tuple[int, int], bytes] = {}
-        self.stack: list[tuple[int, int, bytes]] = []  # (start, size, root), largest first
+        self.hashes = list(before.hashes)  # the frontier: roots of perfect subtrees
         start = 0
         for bit, node in zip(_bits(before.size), before.hashes, strict=True):
-            self._keep(start, bit, node)
-            self.stack.append((start, bit, node))
+            if (start, start + bit) in wanted:
+                self.found[(start, start + bit)] = node
             start += bit
         self.size = before.size
 
-    def _keep(self, start: int, size: int, node: bytes) -> None:
-        if (start, start + size) in self.wanted:
-            self.found[(start, start + size)] = node
-
     def append(self, leaf: bytes) -> None:
-        start, size, node, n = self.size, 1, leaf, self.size
-        self._keep(start, 1, node)
+        index = self.size
+        self.size = end = index + 1
+        sizes = self.ending.get(end)
+        if sizes is not None and 1 in sizes:
+            self.found[(index, end)] = leaf
+        node, size, n, hashes = leaf, 1, index, self.hashes
         while n & 1:
-            left_start, left_size, left = self.stack.pop()
-            node, start, size = node_hash(left, node), left_start, left_size + size
-            self._keep(start, size, node)
+            node = sha256(b"\x01" + hashes.pop() + node).digest()
+            size <<= 1
+            if sizes is not None and size in sizes:
+                self.found[(end - size, end)] = node
             n >>= 1
-        self.stack.append((start, size, node))
-        self.size += 1
+        hashes.append(node)
 
     def root_of(self, a: int, b: int) -> bytes:
         """MTH(D[a:b]) for a subtree of an RFC 6962 decomposition."""

@@ -8,16 +8,21 @@ beside evidence in the layers, so its model is looked up by name, not imported).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.apps import apps
+from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models.expressions import RawSQL
 
 from accounts.models import Agent, User
 from approvals.models import ActionRequest, ActionStatus
+
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +52,15 @@ HAS_GRANT = ExpressionWrapper(
 def requests(ids: list[str]) -> dict[str, Request]:
     """Requests by id (as text; what is not a UUID names none); never the payload nor
     its sealed original."""
-    valid = []
-    for text in ids:
-        try:
-            valid.append(UUID(text))
-        except ValueError:
-            continue
+    valid = [text for text in ids if UUID_TEXT.fullmatch(text)]
+    if connection.vendor == "postgresql":
+        # One array parameter rather than a thousand: the ORM's IN list costs more
+        # Python to build than the query costs PostgreSQL to answer.
+        chosen = ActionRequest.objects.filter(pk__in=RawSQL("SELECT unnest(%s::uuid[])", [valid]))
+    else:
+        chosen = ActionRequest.objects.filter(pk__in=[UUID(text) for text in valid])
     rows = (
-        ActionRequest.objects.filter(pk__in=valid)
-        .order_by()
+        chosen.order_by()
         .annotate(has_grant=HAS_GRANT)
         .values_list(
             "id",
@@ -74,6 +79,7 @@ class People:
     def __init__(self) -> None:
         self.agents: dict[Any, tuple[str, str]] = {}
         self.users: dict[int, str] = {}
+        self.sides: dict[tuple[Any, ...], frozenset[str]] = {}
 
     def _agent(self, pk: Any) -> tuple[str, str]:
         if pk not in self.agents:
@@ -101,16 +107,21 @@ class People:
         if data.get("on_behalf_of"):
             side.add(str(data["on_behalf_of"]))
         if request is not None:
-            for email in (
-                self._user(request.requester_owner_id),
-                self._user(request.requester_user_id),
-                self._agent(request.requester_agent_id)[1]
-                if request.requester_agent_id is not None
-                else "",
-            ):
-                if email:
-                    side.add(email)
+            side |= self._side(
+                request.requester_owner_id, request.requester_user_id, request.requester_agent_id
+            )
         return side
+
+    def _side(self, owner: int | None, user: int | None, agent: Any) -> frozenset[str]:
+        key = (owner, user, agent)
+        if key not in self.sides:
+            emails = (
+                self._user(owner),
+                self._user(user),
+                self._agent(agent)[1] if agent is not None else "",
+            )
+            self.sides[key] = frozenset(email for email in emails if email)
+        return self.sides[key]
 
 
 def channels(ids: list[str]) -> dict[str, dict[str, Any]]:
