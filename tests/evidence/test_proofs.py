@@ -118,3 +118,37 @@ def _resigned(package, changes: dict[str, bytes]):
         assert signer is not None
         target.writestr("manifest.sig", builder.sign_manifest(manifest_bytes, signer))
     return out
+
+
+@pytest.mark.django_db
+def test_an_events_time_is_read_without_a_parse_exactly_as_parsed():
+    from audit.models import AuditEvent
+    from evidence.populations import _at
+
+    # An actor that holds the key's spelling: its quotes are escaped in the JSON.
+    record(catalogue.EVIDENCE_REQUESTED, 'user:a","at":"x@example.com', "evidence:1", {})
+    record(catalogue.EVIDENCE_REQUESTED, "system", "evidence:2", {"at": "2020-01-01"})
+    texts = list(AuditEvent.objects.values_list("canonical", flat=True))
+    assert len(texts) >= 2
+    for text in texts:
+        assert _at(text) == json.loads(text)["at"]
+
+
+def test_only_evidence_events_reads_the_audit_log():
+    """One module reads events (sequenced ones only), so a change to how the log
+    stores them is a change to that module."""
+    from pathlib import Path
+
+    import evidence
+
+    root = Path(evidence.__file__).parent
+    readers = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if any(
+            word in path.read_text()
+            for word in ("AuditEvent", "audit.models", "audit import selectors", "audit.selectors")
+        )
+    ]
+    assert readers == ["events.py"]
+    assert "seq__isnull=False" in (root / "events.py").read_text()
