@@ -683,6 +683,7 @@ class _EvidenceRequest:
         "decided_at",
         "decider",
         "deniers",
+        "latest",
         "outcome",
         "outcome_at",
         "redeemed",
@@ -690,12 +691,11 @@ class _EvidenceRequest:
         "revoked",
         "revoked_by",
         "seq",
-        "status",
         "via",
     )
 
     def __init__(self, seq: str, at: str, actor: str, status: str):
-        self.seq, self.created_at, self.actor, self.status = seq, at, actor, status
+        self.seq, self.created_at, self.actor, self.latest = seq, at, actor, status
         self.decider = "policy" if status in _EVIDENCE_FINAL else ""
         self.decided_at = at if status in _EVIDENCE_FINAL else ""
         self.approved_at = at if status == "approved" else ""
@@ -707,14 +707,14 @@ class _EvidenceRequest:
         self.deniers: set[str] | None = None
 
     def expected(self) -> dict[str, str]:
-        final = self.status in _EVIDENCE_FINAL
+        final = self.latest in _EVIDENCE_FINAL
         channel = ""
         if final:
             if self.decider == "policy":
                 channel = "policy"
-            elif self.status == "expired":
+            elif self.latest == "expired":
                 channel = "expiry"
-            elif self.status == "cancelled":
+            elif self.latest == "cancelled":
                 channel = "requester"
             else:
                 channel = self.via or "api"
@@ -724,7 +724,7 @@ class _EvidenceRequest:
             "created_at": self.created_at,
             "requester_type": requester_type,
             "requester": requester,
-            "status_at_period_end": self.status,
+            "status_at_period_end": self.latest,
             "decided_at": self.decided_at if final else "",
             "decision_channel": channel,
             "time_to_decision_seconds": _evidence_seconds(self.created_at, self.decided_at)
@@ -781,9 +781,9 @@ class _EvidenceImplied:
             self.requests[request] = _EvidenceRequest(seq, at, sys.intern(actor), status)
         elif kind in _EVIDENCE_STATUS:
             if state is not None:
-                state.status = _EVIDENCE_STATUS[kind]
+                state.latest = _EVIDENCE_STATUS[kind]
                 state.decider = sys.intern(actor)
-                if state.status in _EVIDENCE_FINAL:
+                if state.latest in _EVIDENCE_FINAL:
                     state.decided_at = at
                 if kind == "action.approved":
                     state.approved_at = at
@@ -844,7 +844,7 @@ class _EvidenceImplied:
         if state is None:
             return
         issued = row.get("grant_issued", "")
-        if issued and (state.status != "approved" or not state.actor.startswith("agent:")):
+        if issued and (state.latest != "approved" or not state.actor.startswith("agent:")):
             problems.append(
                 f"{name}: request {request}: grant_issued, but the log shows no approval "
                 "of an agent's request"

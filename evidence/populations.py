@@ -116,18 +116,18 @@ class Later:
         "decided_at",
         "decider",
         "denials",
+        "latest",
         "outcome",
         "outcome_at",
         "redeemed_at",
         "redeemed_by",
         "revoked_at",
         "revoked_by",
-        "status",
         "via",
     )
 
     def __init__(self) -> None:
-        self.status = ""
+        self.latest = ""
         self.decider = ""
         self.via = ""
         self.approvals: list[tuple[str, str, str]] = []
@@ -205,9 +205,9 @@ class Collector:
 
     def _status(self, seq: int, kind: str, actor: str, target: str, text: str) -> None:
         state = self._state(target)
-        state.status = STATUS_OF[kind]
+        state.latest = STATUS_OF[kind]
         state.decider = actor
-        if state.status in FINAL:
+        if state.latest in FINAL:
             state.decided_at = _at(text)
             if kind == catalogue.ACTION_APPROVED:
                 state.approved_at = state.decided_at
@@ -347,11 +347,11 @@ def write_requests(
                 request = rows.get(_request_id(target))
                 later = collector.later.get(target, none)
                 created_status = str(data.get("status", ""))
-                state = later.status or created_status
+                state = later.latest or created_status
                 stats.by_status[state] += 1
                 channel = ""
                 if state in FINAL:
-                    who = later.decider if later.status else "policy"
+                    who = later.decider if later.latest else "policy"
                     if who == "policy":
                         channel = "policy"
                     elif state == "expired":
