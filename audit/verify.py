@@ -485,16 +485,55 @@ def read_export(
 # --- evidence packages ----------------------------------------------------------------
 # ``python verify.py evidence PACKAGE.zip --keys keys.json``: the manifest's signature,
 # every file's hash, the events against the signed checkpoint, the sample's proofs,
-# and each population CSV against the events (no row missing, none added).
+# and each population CSV against the events (no row missing, none added). Events and
+# CSVs are streamed; what is kept per request is the little the events say of it.
 
 _EVIDENCE_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_EVIDENCE_STATUS_TYPES = (
-    "action.pending",
-    "action.approved",
-    "action.denied",
-    "action.expired",
-    "action.cancelled",
-)
+_EVIDENCE_STATUS = {
+    "action.pending": "pending",
+    "action.approved": "approved",
+    "action.denied": "denied",
+    "action.expired": "expired",
+    "action.cancelled": "cancelled",
+}
+_EVIDENCE_FINAL = frozenset({"approved", "denied", "expired", "cancelled"})
+_EVIDENCE_ACCESS = frozenset({"user", "agent", "token", "auth"})
+
+
+def verify_consistency(
+    first: int, second: int, first_hash: bytes, second_hash: bytes, proof: Sequence[bytes]
+) -> bool:
+    """RFC 9162 section 2.1.4.2: is the tree of ``first`` leaves a prefix of the tree
+    of ``second`` leaves?"""
+    if not 0 < first <= second:
+        return False
+    if first == second:
+        return not proof and first_hash == second_hash
+    path = list(proof)
+    if not path:
+        return False
+    if first & (first - 1) == 0:
+        path.insert(0, first_hash)
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == first_hash and sr == second_hash
 
 
 def _evidence_cell(text: str) -> str:
@@ -504,34 +543,59 @@ def _evidence_cell(text: str) -> str:
     return text
 
 
-def _evidence_csv(archive: Any, name: str, problems: list[str]) -> list[dict[str, str]]:
+def _evidence_rows(archive: Any, name: str, problems: list[str]) -> Iterable[dict[str, str]]:
+    """A CSV's rows one at a time, straight from the zip (never the whole file)."""
     import csv
     import io
 
     try:
-        text = archive.read(name).decode("utf-8")
+        handle = archive.open(name)
     except KeyError:
         problems.append(f"{name}: missing from the package")
-        return []
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    return [{k: _evidence_cell(v or "") for k, v in row.items()} for row in reader]
+        return
+    with handle, io.TextIOWrapper(handle, encoding="utf-8", newline="") as text:
+        reader = csv.reader(text)
+        header = next(reader, [])
+        for values in reader:
+            yield {k: _evidence_cell(v) for k, v in zip(header, values, strict=False)}
 
 
 def _evidence_compare(
-    name: str, rows: dict[Any, Any], implied: dict[Any, Any], what: str, problems: list[str]
-) -> None:
-    """Rows keyed as the events key them: each key missing or extra is named."""
-    for key in sorted(set(implied) - set(rows), key=str):
-        problems.append(f"{name}: {what} {key} is in the log but has no row")
-    for key in sorted(set(rows) - set(implied), key=str):
-        problems.append(f"{name}: row for {what} {key} is not in the log")
-    for key in sorted(set(rows) & set(implied), key=str):
-        for column, expected in implied[key].items():
-            if rows[key].get(column) != expected:
+    name: str,
+    rows: Iterable[dict[str, str]],
+    key: str,
+    implied: Any,
+    what: str,
+    problems: list[str],
+) -> list[str]:
+    """Each row against what the events imply for its key (``implied(key)`` or
+    ``implied[key]``): a key missing, extra or doubled is named, and so is every column
+    that disagrees. Returns the keys in row order."""
+    lookup = implied if callable(implied) else implied.get
+    keys = implied.keys() if not callable(implied) else None
+    seen: set[str] = set()
+    order: list[str] = []
+    for row in rows:
+        value = row.get(key, "")
+        order.append(value)
+        if value in seen:
+            problems.append(f"{name}: {what} {value} has two rows")
+            continue
+        seen.add(value)
+        expected = lookup(value)
+        if expected is None:
+            problems.append(f"{name}: row for {what} {value} is not in the log")
+            continue
+        for column, wanted in expected.items():
+            if row.get(column) != wanted:
                 problems.append(
-                    f"{name}: {what} {key}: {column} is {rows[key].get(column)!r}, "
-                    f"the log says {expected!r}"
+                    f"{name}: {what} {value}: {column} is {row.get(column)!r}, "
+                    f"the log says {wanted!r}"
                 )
+    if keys is not None:
+        for value in sorted(set(keys) - seen, key=str):
+            problems.append(f"{name}: {what} {value} is in the log but has no row")
+    return order
 
 
 def _evidence_events(
@@ -542,19 +606,20 @@ def _evidence_events(
     problems: list[str],
 ) -> None:
     """Stream the package's events, each handed to ``visit(body, line)``, and check
-    them against the signed checkpoint: the frontier and chain hash before the range,
-    the range's leaves, and the leaf hashes after it must rebuild the checkpoint's
-    Merkle root and chain hash exactly."""
+    them against the signed checkpoint: the frontier before the range and the range's
+    leaves make the tree of the first ``seq_to`` events, and the consistency proof in
+    ``audit/range.json`` must show that tree to be a prefix of the checkpoint's."""
     audit = manifest.get("audit", {})
     seq_from, seq_to = int(audit.get("seq_from", 0)), int(audit.get("seq_to", -1))
     try:
         context = json.loads(archive.read("audit/range.json"))
         checkpoint, _ = open_checkpoint(archive.read("audit/checkpoint.note").decode(), keys)
-    except (KeyError, ValueError) as exc:
+        frontier = Frontier.from_json(context["frontier_before"])
+        previous = bytes.fromhex(context["chain_hash_before"])
+        consistency = [bytes.fromhex(h) for h in context.get("consistency", [])]
+    except (KeyError, ValueError, TypeError) as exc:
         problems.append(f"audit: {exc}")
         return
-    frontier = Frontier.from_json(context["frontier_before"])
-    previous = bytes.fromhex(context["chain_hash_before"])
     if frontier.size != seq_from - 1 or context.get("seq_from") != seq_from:
         problems.append("audit/range.json: its frontier is not the one before the range")
     expected = seq_from
@@ -584,35 +649,119 @@ def _evidence_events(
         problems.append(
             f"audit/events.jsonl: ends at event {expected - 1}, the manifest says {seq_to}"
         )
-    with archive.open("audit/tail_leaves.txt") as handle:
-        for raw in handle:
-            if raw.strip():
-                leaf = bytes.fromhex(raw.strip().decode())
-                frontier.append(leaf)
-                previous = chain_hash(previous, leaf)
-    if frontier.size != checkpoint.size:
+    if frontier.size != seq_to or context.get("seq_to") != seq_to:
         problems.append(
-            f"audit: the events and tail make a log of {frontier.size}, "
-            f"the checkpoint signs {checkpoint.size}"
+            f"audit: the events make a log of {frontier.size}, the range ends at {seq_to} "
+            f"and the checkpoint signs {checkpoint.size}"
         )
-    elif frontier.root() != checkpoint.root or previous != checkpoint.chain:
+        return
+    if context.get("checkpoint_size") != checkpoint.size:
+        problems.append("audit/range.json: its proof is not to the package's checkpoint")
+        return
+    if not verify_consistency(
+        seq_to, checkpoint.size, frontier.root(), checkpoint.root, consistency
+    ):
         problems.append(
             "audit/events.jsonl: the events do not rebuild the signed checkpoint's Merkle "
-            "root and chain hash (an event was added, dropped or changed)"
+            "root (an event was added, dropped or changed)"
         )
+    elif checkpoint.size == seq_to and previous != checkpoint.chain:
+        problems.append("audit/events.jsonl: the chain hash is not the signed checkpoint's")
+    elif previous.hex() != context.get("chain_hash_after"):
+        problems.append("audit/range.json: chain_hash_after is not the events' chain hash")
+
+
+class _EvidenceRequest:
+    """What the events say of one request, through the period."""
+
+    __slots__ = (
+        "actor",
+        "approved_at",
+        "approvers",
+        "created_at",
+        "credential",
+        "decided_at",
+        "decider",
+        "deniers",
+        "latest",
+        "outcome",
+        "outcome_at",
+        "redeemed",
+        "redeemed_by",
+        "revoked",
+        "revoked_by",
+        "seq",
+        "via",
+    )
+
+    def __init__(self, seq: str, at: str, actor: str, status: str):
+        self.seq, self.created_at, self.actor, self.latest = seq, at, actor, status
+        self.decider = "policy" if status in _EVIDENCE_FINAL else ""
+        self.decided_at = at if status in _EVIDENCE_FINAL else ""
+        self.approved_at = at if status == "approved" else ""
+        self.via = self.outcome = self.outcome_at = ""
+        self.redeemed = self.redeemed_by = self.revoked = self.revoked_by = ""
+        self.credential = ""
+        # Made on the first review: most requests have one at most.
+        self.approvers: set[str] | None = None
+        self.deniers: set[str] | None = None
+
+    def expected(self) -> dict[str, str]:
+        final = self.latest in _EVIDENCE_FINAL
+        channel = ""
+        if final:
+            if self.decider == "policy":
+                channel = "policy"
+            elif self.latest == "expired":
+                channel = "expiry"
+            elif self.latest == "cancelled":
+                channel = "requester"
+            else:
+                channel = self.via or "api"
+        requester_type, _, requester = self.actor.partition(":")
+        return {
+            "created_seq": self.seq,
+            "created_at": self.created_at,
+            "requester_type": requester_type,
+            "requester": requester,
+            "status_at_period_end": self.latest,
+            "decided_at": self.decided_at if final else "",
+            "decision_channel": channel,
+            "time_to_decision_seconds": _evidence_seconds(self.created_at, self.decided_at)
+            if final
+            else "",
+            "approvers": ";".join(sorted(self.approvers or ())),
+            "deniers": ";".join(sorted(self.deniers or ())),
+            "grant_redeemed": self.redeemed,
+            "grant_redeemed_by": self.redeemed_by,
+            "grant_revoked": self.revoked,
+            "grant_revoked_by": self.revoked_by,
+            "credential_issued": self.credential,
+            "outcome": self.outcome,
+            "outcome_at": self.outcome_at,
+        }
+
+
+def _evidence_seconds(since: str, until: str) -> str:
+    try:
+        return str(
+            int((datetime.fromisoformat(until) - datetime.fromisoformat(since)).total_seconds())
+        )
+    except ValueError:
+        return "?"
 
 
 class _EvidenceImplied:
     """What the events say each population CSV must hold, gathered as they stream."""
 
     def __init__(self, proof_seqs: set[int]):
-        self.statuses: dict[str, str] = {}
-        self.approvers: dict[str, set[str]] = {}
-        self.created: dict[Any, dict[str, str]] = {}
-        self.reviews: dict[Any, dict[str, str]] = {}
-        self.policy: dict[Any, dict[str, str]] = {}
-        self.access: dict[Any, dict[str, str]] = {}
-        self.reveals: dict[Any, dict[str, str]] = {}
+        self.requests: dict[str, _EvidenceRequest] = {}
+        self.reviews: dict[str, dict[str, str]] = {}
+        self.policy: dict[str, dict[str, str]] = {}
+        self.access: dict[str, dict[str, str]] = {}
+        self.reveals: dict[str, dict[str, str]] = {}
+        self.channels: dict[str, dict[str, str]] = {}
+        self.channels_deleted: set[str] = set()
         self.proof_seqs = proof_seqs
         self.proven_lines: dict[int, bytes] = {}
 
@@ -620,30 +769,66 @@ class _EvidenceImplied:
         kind, target = str(event.get("type", "")), str(event.get("target", ""))
         data = event.get("data") if isinstance(event.get("data"), dict) else {}
         assert isinstance(data, dict)
-        seq = str(event["seq"])
+        seq, at = str(event["seq"]), str(event.get("at", ""))
         if int(event["seq"]) in self.proof_seqs:
             self.proven_lines[int(event["seq"])] = line
         actor = str(event.get("actor", ""))
+        person = actor.removeprefix("user:")
         request = target.removeprefix("action:")
+        state = self.requests.get(request) if target.startswith("action:") else None
         if kind == "action.created":
-            self.created[request] = {"created_seq": seq}
-            self.statuses[target] = str(data.get("status", ""))
-            self.approvers[target] = set()
-        elif kind in _EVIDENCE_STATUS_TYPES:
-            self.statuses[target] = str(data.get("to", ""))
+            status = sys.intern(str(data.get("status", "")))
+            self.requests[request] = _EvidenceRequest(seq, at, sys.intern(actor), status)
+        elif kind in _EVIDENCE_STATUS:
+            if state is not None:
+                state.latest = _EVIDENCE_STATUS[kind]
+                state.decider = sys.intern(actor)
+                if state.latest in _EVIDENCE_FINAL:
+                    state.decided_at = at
+                if kind == "action.approved":
+                    state.approved_at = at
         elif kind in ("action.reviewed", "action.review_refused"):
             accepted = kind == "action.reviewed"
             self.reviews[seq] = {
                 "request_id": request,
-                "reviewer": actor.removeprefix("user:"),
+                "reviewer": person,
                 "verdict": str(data.get("verdict", "")),
                 "accepted": "yes" if accepted else "no",
             }
-            if accepted and data.get("verdict") == "approve" and target in self.approvers:
-                self.approvers[target].add(actor.removeprefix("user:"))
+            if accepted and state is not None:
+                state.via = sys.intern(str(data.get("via", "")))
+                if data.get("verdict") == "approve":
+                    state.approvers = (state.approvers or set()) | {sys.intern(person)}
+                else:
+                    state.deniers = (state.deniers or set()) | {sys.intern(person)}
+        elif kind == "action.outcome_reported" and state is not None:
+            state.outcome, state.outcome_at = sys.intern(str(data.get("result", ""))), at
+        elif kind == "grant.redeemed" and state is not None:
+            state.redeemed = at
+            state.redeemed_by = str(data.get("executor") or actor.removeprefix("agent:"))
+        elif kind == "credential.issue_failed" and state is not None:
+            if state.redeemed and not state.credential:  # the redemption was undone
+                state.redeemed = state.redeemed_by = ""
+        elif kind == "credential.issued" and state is not None:
+            state.credential = state.credential or at
+        elif kind == "grant.revoked" and state is not None:
+            state.revoked, state.revoked_by = at, person
+        elif kind == "notification.channel_created":
+            self.channels[target.removeprefix("channel:")] = {
+                "kind": str(data.get("kind", "")),
+                "name": str(data.get("name", "")),
+                "groups": ";".join(str(g) for g in data.get("groups") or []),
+                "mode": str(data.get("mode", "")),
+                "created_seq": seq,
+                "changed_in_period": seq,
+            }
+        elif kind == "notification.channel_deleted":
+            channel = target.removeprefix("channel:")
+            self.channels.pop(channel, None)
+            self.channels_deleted.add(channel)
         elif kind.startswith("policy."):
             self.policy[seq] = {"event": kind, "version": target.removeprefix("policy:")}
-        elif kind.split(".")[0] in ("user", "agent", "token", "auth"):
+        elif kind.split(".")[0] in _EVIDENCE_ACCESS:
             self.access[seq] = {"event": kind, "actor": actor, "target": target}
         elif kind in ("action.revealed", "action.reveal_refused"):
             self.reveals[seq] = {
@@ -651,46 +836,116 @@ class _EvidenceImplied:
                 "allowed": "yes" if kind == "action.revealed" else "no",
             }
 
+    def check_grant(self, row: dict[str, str], name: str, problems: list[str]) -> None:
+        """A grant only on an approved agent's request, issued at its approval, and
+        none used or revoked in the log without one on the row."""
+        request = row.get("request_id", "")
+        state = self.requests.get(request)
+        if state is None:
+            return
+        issued = row.get("grant_issued", "")
+        if issued and (state.latest != "approved" or not state.actor.startswith("agent:")):
+            problems.append(
+                f"{name}: request {request}: grant_issued, but the log shows no approval "
+                "of an agent's request"
+            )
+        elif issued and issued != state.approved_at:
+            problems.append(
+                f"{name}: request {request}: grant_issued is {issued!r}, "
+                f"the log approved it at {state.approved_at!r}"
+            )
+        elif not issued and (state.redeemed or state.revoked or state.credential):
+            problems.append(
+                f"{name}: request {request}: the log has its grant redeemed or revoked, "
+                "the row shows no grant issued"
+            )
+
+
+def _evidence_sample(manifest: dict[str, Any], problems: list[str]) -> set[int]:
+    import random
+
+    sample = manifest.get("sample", {})
+    try:
+        return set(
+            random.Random(sample.get("seed")).sample(  # noqa: S311 (re-drawing a recorded sample)
+                range(int(sample.get("population", 0))), int(sample.get("size", 0))
+            )
+        )
+    except (ValueError, TypeError):
+        problems.append("sample: its size and population cannot be drawn from")
+        return set()
+
 
 def _evidence_populations(
     archive: Any, manifest: dict[str, Any], implied: _EvidenceImplied, problems: list[str]
 ) -> None:
-    for key, row in implied.created.items():
-        target = "action:" + key
-        row["status_at_period_end"] = implied.statuses[target]
-        row["approvers"] = ";".join(sorted(implied.approvers[target]))
+    name = "populations/approval_requests.csv"
+    positions = _evidence_sample(manifest, problems)
+    drawn: list[str] = []
+
+    def request_rows() -> Iterable[dict[str, str]]:
+        for position, row in enumerate(_evidence_rows(archive, name, problems)):
+            if position in positions:
+                drawn.append(row.get("request_id", ""))
+            implied.check_grant(row, name, problems)
+            yield row
+
+    def expected(request: str) -> dict[str, str] | None:
+        state = implied.requests.get(request)
+        return state.expected() if state is not None else None
+
+    order = _evidence_compare(name, request_rows(), "request_id", expected, "request", problems)
+    for request in sorted(set(implied.requests) - set(order)):
+        problems.append(f"{name}: request {request} is in the log but has no row")
     checks = (
-        ("populations/approval_requests.csv", "request_id", implied.created, "request"),
         ("populations/review_actions.csv", "seq", implied.reviews, "event"),
         ("populations/policy_changes.csv", "seq", implied.policy, "event"),
         ("populations/access_changes.csv", "seq", implied.access, "event"),
         ("populations/reveals.csv", "seq", implied.reveals, "event"),
     )
-    order: list[str] = []
-    for name, key, expected, what in checks:
-        rows = _evidence_csv(archive, name, problems)
-        if not order and name.endswith("approval_requests.csv"):
-            order = [row.get("request_id", "") for row in rows]
-        keyed: dict[Any, dict[str, str]] = {}
-        for row in rows:
-            if row.get(key, "") in keyed:
-                problems.append(f"{name}: {what} {row.get(key)} has two rows")
-            keyed[row.get(key, "")] = row
-        _evidence_compare(name, keyed, expected, what, problems)
+    for csv_name, key, wanted, what in checks:
+        rows = _evidence_rows(archive, csv_name, problems)
+        _evidence_compare(csv_name, rows, key, wanted, what, problems)
+    _evidence_channels(archive, manifest, implied, problems)
 
     # The sample, re-drawn from the recorded seed over the requests' row order.
-    import random
-
-    sample = manifest.get("sample", {})
-    if sample.get("population") != len(order):
+    if manifest.get("sample", {}).get("population") != len(order):
         problems.append("sample: the population is not the number of request rows")
         return
-    positions = sorted(
-        random.Random(sample.get("seed")).sample(range(len(order)), int(sample.get("size", 0)))  # noqa: S311 (re-drawing a recorded sample)
-    )
-    listed = [r.get("request_id") for r in _evidence_csv(archive, "sample/requests.csv", problems)]
-    if [order[p] for p in positions] != listed:
+    listed = [r.get("request_id") for r in _evidence_rows(archive, "sample/requests.csv", problems)]
+    if drawn != listed:
         problems.append("sample/requests.csv: not the sample the recorded seed draws")
+
+
+def _evidence_channels(
+    archive: Any, manifest: dict[str, Any], implied: _EvidenceImplied, problems: list[str]
+) -> None:
+    """A channel created in the range and not deleted has its row, agreeing with its
+    event; one deleted in the range has none. A row for a channel created before the
+    range rests on the log before it, which the package does not carry."""
+    name = "populations/configured_channels.csv"
+    seq_from = int(manifest.get("audit", {}).get("seq_from", 0))
+    wanted = dict(implied.channels)
+    for row in _evidence_rows(archive, name, problems):
+        channel = row.get("channel", "")
+        expected = wanted.pop(channel, None)
+        if expected is None:
+            created = row.get("created_seq", "")
+            if channel in implied.channels_deleted:
+                problems.append(f"{name}: channel {channel} was deleted in the period")
+            elif not (created.isdigit() and int(created) < seq_from):
+                problems.append(f"{name}: row for channel {channel} is not in the log")
+            elif row.get("changed_in_period"):
+                problems.append(f"{name}: channel {channel}: the log has no change in the period")
+            continue
+        for column, value in expected.items():
+            if row.get(column) != value:
+                problems.append(
+                    f"{name}: channel {channel}: {column} is {row.get(column)!r}, "
+                    f"the log says {value!r}"
+                )
+    for channel in sorted(wanted):
+        problems.append(f"{name}: channel {channel} is in the log but has no row")
 
 
 def verify_evidence(path: str, published_keys: Iterable[dict[str, Any]]) -> list[str]:

@@ -7,10 +7,15 @@ Needs a scratch PostgreSQL database whose name contains "bench" or "evidence": t
 script drops and re-creates its ``public`` schema. It generates the data with bulk
 inserts (COPY for the chained audit events, ``bulk_create`` for requests and
 reviews), never through the API: about five events a request (filed, screened,
-pending, reviews, a refused self-approval now and then, the decision, an outcome).
+pending, reviews, a refused self-approval now and then, the decision, an outcome;
+half the approvals issue a grant, and half of those are redeemed).
 Then it runs, each in its own process so its peak RSS is its own:
 
-- ``manage.py evidence_report`` over the quarter: wall time and peak RSS;
+- the baseline: one streamed read of the range's events (``SELECT canonical ...
+  ORDER BY seq``), the least any package over them costs;
+- ``manage.py evidence_report --timings`` over the quarter: wall time, peak RSS,
+  and each phase, so the build is shown with and without the whole-log audit
+  verification it runs first (``verify_database``, audit's to speed up);
 - ``audit/verify.py evidence`` on the package it wrote: wall time and peak RSS.
 
 It prints the figures; it asserts only that the package verifies.
@@ -59,6 +64,7 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 QUARTER = timedelta(days=90)
 ACTIONS = ("data.export", "iam.grant", "k8s.restart", "schema.migrate", "secrets.rotate")
 REQUIREMENT = [{"rule": "default", "approvals": 1, "reviewers": ["reviewers"]}]
+GRANT = {"ttl": 600, "audience": "airlock-executor"}
 
 
 class Log:
@@ -250,6 +256,22 @@ def generate(count: int, rng: random.Random) -> int:
                             counted_for=[0] if verdict == "approve" else [],
                         )
                     )
+            granted = status == "approved" and rng.random() < 0.5
+            if granted and rng.random() < 0.5:
+                events.append(
+                    (
+                        decided + timedelta(seconds=10),
+                        catalogue.GRANT_REDEEMED,
+                        f"agent:{agent.name}",
+                        target,
+                        {
+                            "jti": f"grant-{pk.hex}",
+                            "executor": agent.name,
+                            "payload_checked": False,
+                            "broker": None,
+                        },
+                    )
+                )
             if status == "approved":
                 events.append(
                     (
@@ -283,6 +305,7 @@ def generate(count: int, rng: random.Random) -> int:
                     expires_at=created + timedelta(hours=1),
                     outcome="succeeded" if status == "approved" else "",
                     outcome_at=decided + timedelta(seconds=30) if status == "approved" else None,
+                    grant_spec=GRANT if granted else None,
                 )
             )
             if len(requests) >= 2000:
@@ -307,17 +330,26 @@ PEAK = (
 )
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB of the child, its stdout."""
+CPU = {"last": 0.0}
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str, str]:
+    """Wall seconds, peak RSS in MB of the child, its stdout and stderr; the child's
+    CPU seconds (user + system) are left in ``CPU["last"]``."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, cwd=ROOT, check=False)  # noqa: S603
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU["last"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     output = done.stdout.decode()
     if done.returncode != 0 and "verifies" not in output:
         print(output, done.stderr.decode()[-3000:])
         raise SystemExit(f"{command[:3]} failed")
     peak_kb = int(done.stderr.decode().strip().splitlines()[-1])
-    return elapsed, peak_kb / 1024, output
+    return elapsed, peak_kb / 1024, output, done.stderr.decode()
 
 
 def main() -> int:
@@ -325,6 +357,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--out", default=str(ROOT / "var" / "evidence-bench.zip"))
     parser.add_argument("--sample", type=int, default=25)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the data a previous run generated"
+    )
     args = parser.parse_args()
     database = settings.DATABASES["default"]
     name = database.get("NAME", "")
@@ -333,6 +368,16 @@ def main() -> int:
     ):
         print("set DATABASE_URL to a scratch PostgreSQL database named *bench* or *evidence*")
         return 2
+    if args.reuse:
+        print("reusing the data a previous run generated (--reuse)")
+    else:
+        prepare(args.requests)
+    connection.close()
+    measure(args)
+    return 0
+
+
+def prepare(count: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     call_command("migrate", verbosity=0)
@@ -340,9 +385,9 @@ def main() -> int:
         cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
         cursor.execute("ALTER TABLE audit_checkpoint DISABLE TRIGGER USER")
     started = time.perf_counter()
-    events = generate(args.requests, random.Random(7))
+    events = generate(count, random.Random(7))
     print(
-        f"generated {args.requests:,} requests, {events:,} audit events "
+        f"generated {count:,} requests, {events:,} audit events "
         f"in {time.perf_counter() - started:.1f} s"
     )
     started = time.perf_counter()
@@ -356,17 +401,33 @@ def main() -> int:
         cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
         cursor.execute("ALTER TABLE audit_checkpoint ENABLE TRIGGER USER")
         cursor.execute("ANALYZE")
-    connection.close()
 
+
+def measure(args: argparse.Namespace) -> None:
     env = {**os.environ}
     python = sys.executable
+    # The baseline: the range's events read once, in seq order, through a named
+    # (server-side) cursor, and nothing done with them.
+    baseline = PEAK + (  # noqa: S608 (a constant query, not built from input)
+        "import os, psycopg\n"
+        "with psycopg.connect(os.environ['DATABASE_URL']) as c, c.cursor('b') as cur:\n"
+        "    cur.itersize = 5000\n"
+        "    cur.execute('SELECT canonical FROM audit_auditevent ORDER BY seq')\n"
+        "    n = sum(1 for _ in cur)\n"
+        "print(n)"
+    )
+    elapsed, peak, output, _ = timed([python, "-c", baseline], env)
+    print(
+        f"baseline, the range's {int(output):,} events read once: "
+        f"{elapsed:.1f} s wall ({CPU['last']:.1f} s CPU), peak RSS {peak:.0f} MB"
+    )
     # call_command, not `manage.py`: the same build without the system checks, which
     # would import every app's template tags (the shared venv can see other trees').
     build = PEAK + (
         "import django, sys; django.setup(); from django.core.management import call_command; "
         "call_command('evidence_report', *sys.argv[1:])"
     )
-    elapsed, peak, output = timed(
+    elapsed, peak, output, stderr = timed(
         [
             python,
             "-c",
@@ -381,19 +442,38 @@ def main() -> int:
             str(args.sample),
             "--seed",
             "bench",
+            "--timings",
         ],
         env,
     )
+    build_cpu = CPU["last"]
+    phases = {
+        name: (float(wall), float(cpu))
+        for name, wall, cpu in (
+            line.split() for line in stderr.splitlines() if line.count(" ") == 2
+        )
+    }
     size = Path(args.out).stat().st_size
     print(
-        f"evidence_report: {elapsed:.1f} s wall, peak RSS {peak:.0f} MB, "
+        f"evidence_report: {elapsed:.1f} s wall ({build_cpu:.1f} s CPU), "
+        f"peak RSS {peak:.0f} MB, "
         f"zip {size / 2**20:.1f} MiB, sha256 {output.strip()[:16]}…"
+    )
+    wall, cpu = phases.get("verify_database", (0.0, 0.0))
+    print(
+        f"  of which verify_database (the whole-log audit verification): {wall:.1f} s wall "
+        f"({cpu:.1f} s CPU); the build without it: {elapsed - wall:.1f} s wall "
+        f"({build_cpu - cpu:.1f} s CPU)"
+    )
+    print(
+        "  phases (wall/CPU s): "
+        + ", ".join(f"{k} {w:.1f}/{c:.1f}" for k, (w, c) in phases.items())
     )
     keys_file = Path(args.out).with_suffix(".keys.json")
     import json
 
     keys_file.write_text(json.dumps({"keys": keys.published_keys()}))
-    elapsed, peak, output = timed(
+    elapsed, peak, output, _ = timed(
         [
             python,
             "-c",
@@ -406,14 +486,14 @@ def main() -> int:
         env,
     )
     print(
-        f"verify.py evidence: {elapsed:.1f} s wall, peak RSS {peak:.0f} MB: "
+        f"verify.py evidence: {elapsed:.1f} s wall ({CPU['last']:.1f} s CPU), "
+        f"peak RSS {peak:.0f} MB: "
         f"{output.strip().splitlines()[-1]}"
     )
     print(
         f"load average now: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
         f"on {os.cpu_count()} cores"
     )
-    return 0
 
 
 if __name__ == "__main__":

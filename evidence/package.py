@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,13 +21,23 @@ from typing import IO, Any
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+class BuildError(Exception):
+    """The package cannot be built; the message says why (kept on the report)."""
+
+
+_FORMULA = frozenset(FORMULA_STARTS)
+
+
 def cell(value: Any) -> str:
+    kind = value.__class__
+    if kind is str:
+        return "'" + value if value[:1] in _FORMULA else value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "yes" if value else "no"
     text = str(value)
-    if text.startswith(FORMULA_STARTS):
+    if text[:1] in _FORMULA:
         return "'" + text
     return text
 
@@ -48,29 +61,51 @@ class Member:
         return self._hash.hexdigest()
 
 
-class _TextSink:
-    """What ``csv.writer`` writes into: UTF-8 into a member."""
-
-    def __init__(self, member: Member):
-        self.member = member
-
-    def write(self, text: str) -> int:
-        self.member.write(text.encode("utf-8"))
-        return len(text)
-
-
 class CsvWriter:
+    """RFC 4180 rows (CRLF line ends, fields quoted when they hold a comma, quote or
+    break), gathered a thousand at a time before they go into the member."""
+
+    BATCH = 1000
+
     def __init__(self, member: Member, header: Sequence[str]):
-        # RFC 4180: CRLF line ends, fields quoted when they hold a comma, quote or break.
-        self._writer = csv.writer(_TextSink(member), lineterminator="\r\n")
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
         self._writer.writerow(header)
+        self._pending = 0
         self.member = member
         member.rows = 0
+        self.flush()
 
     def row(self, values: Sequence[Any]) -> None:
         self._writer.writerow([cell(v) for v in values])
+        self._pending += 1
+        if self._pending >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        text = self._buffer.getvalue()
+        if text:
+            self.member.write(text.encode("utf-8"))
+            self._buffer.seek(0)
+            self._buffer.truncate()
         assert self.member.rows is not None
-        self.member.rows += 1
+        self.member.rows += self._pending
+        self._pending = 0
+
+
+class Spooled:
+    """A CSV written to a temporary file (hashed as it is written) while another member
+    of the zip streams; ``Package.add`` copies it in afterwards. One pass over the log
+    fills several populations at once this way, and nothing is held in memory."""
+
+    def __init__(self, header: Sequence[str]):
+        # Closed by Package.add, once copied in (or with the process, on a failed build).
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115
+        self.member = Member(self.file)
+        self.writer = CsvWriter(self.member, header)
+
+    def row(self, values: Sequence[Any]) -> None:
+        self.writer.row(values)
 
 
 class Package:
@@ -99,11 +134,27 @@ class Package:
         self, name: str, header: Sequence[str], *, note: str | None = None
     ) -> Iterator[CsvWriter]:
         with self.member(name, note=note) as member:
-            yield CsvWriter(member, header)
+            writer = CsvWriter(member, header)
+            yield writer
+            writer.flush()
 
     def write(self, name: str, data: bytes, *, note: str | None = None) -> None:
         with self.member(name, note=note) as member:
             member.write(data)
+
+    def add(self, name: str, spooled: Spooled, *, note: str | None = None) -> None:
+        """Copy a spooled CSV in as ``name``; its hash and size were taken as it was written."""
+        spooled.writer.flush()
+        spooled.file.seek(0)
+        with self.zip.open(name, "w", force_zip64=True) as stream:
+            shutil.copyfileobj(spooled.file, stream, 1 << 20)
+        spooled.file.close()
+        member = spooled.member
+        entry: dict[str, Any] = {"name": name, "sha256": member.sha256, "bytes": member.size}
+        entry["rows"] = member.rows
+        if note:
+            entry["note"] = note
+        self.files.append(entry)
 
     def close(self) -> None:
         self.zip.close()

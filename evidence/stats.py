@@ -19,5 +19,9 @@ class Stats:
     policy_changes: list[dict[str, Any]] = field(default_factory=list)
     reveals: list[dict[str, Any]] = field(default_factory=list)
     access_changes: int = 0
+    grants_issued: int = 0
+    grants_redeemed: int = 0
+    grants_revoked: int = 0
+    channels: int = 0
     event_types: dict[str, int] = field(default_factory=dict)
     verification_failures: int = 0

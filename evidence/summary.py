@@ -240,6 +240,17 @@ def render(scope: dict[str, Any], stats: Stats, files: list[dict[str, Any]]) -> 
         )
     else:
         story.append(Paragraph("None in the period.", body))
+    story.append(Paragraph("Grants and notification channels", h2))
+    story.append(
+        Paragraph(
+            f"Grants issued to the period's approved agent requests: <b>{stats.grants_issued}</b>; "
+            f"redeemed: <b>{stats.grants_redeemed}</b>; revoked: <b>{stats.grants_revoked}</b> "
+            "(populations/approval_requests.csv). Notification channels configured at the "
+            f"period's end: <b>{stats.channels}</b>, targets redacted "
+            "(populations/configured_channels.csv).",
+            body,
+        )
+    )
     story.append(Paragraph("Verification failures", h2))
     story.append(
         Paragraph(

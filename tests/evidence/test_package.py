@@ -8,7 +8,7 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from airlock import canonical
+from approvals import grants
 from approvals.models import ActionRequest, Review
 from approvals.services import expire_overdue
 from audit import catalogue, keys
@@ -25,10 +26,11 @@ from audit import verify as chain
 from audit.models import AuditEvent
 from evidence import builder
 from evidence.models import EvidenceReport
+from notifications.models import Channel
 from policies import services as policy_services
 from policies.models import PolicyVersion
 from tests.conftest import Api
-from tests.factories import apply_policy, make_person, quorum_policy
+from tests.factories import apply_policy, make_agent, make_person, quorum_policy
 
 REVEAL_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 POLICY_TWO = (
@@ -40,11 +42,17 @@ def _rows(archive: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(StringIO(archive.read(name).decode(), newline="")))
 
 
+WEBHOOK = "https://hooks.example.com/services/T0001/B0002/sEcReTtOkEn"
+
+
 @pytest.fixture
 def period(settings, agent_api, agent_owner, reviewer, second_reviewer):
     """A day with approvals, a denial, an expiry, a blocked self-approval, a policy
-    change by one admin approved by another, a reveal, and a formula in a resource."""
+    change by one admin approved by another, a reveal, a formula in a resource, a
+    grant redeemed and another revoked, and notification channels (one removed)."""
     settings.PAYLOAD_ENCRYPTION_KEY = REVEAL_KEY
+    # The webhook's host is never looked up or called: channels are made last.
+    settings.AIRLOCK = {**settings.AIRLOCK, "ALLOW_PRIVATE_CALLBACKS": True}
     apply_policy(quorum_policy(1))
     admin = make_person("ada@example.com", groups=["airlock-admins"]).user
     second_admin = make_person("bea@example.com", groups=["airlock-admins"]).user
@@ -72,7 +80,41 @@ def period(settings, agent_api, agent_owner, reviewer, second_reviewer):
     assert response.status_code == 200, response.content
     assert AuditEvent.objects.filter(event_type=catalogue.ACTION_REVEALED).count() == 1
     assert Api(second_reviewer.token).approve(revealed["id"]).status_code == 200
-    return {"admin": admin, "second_admin": second_admin, "approved": approved["id"]}
+
+    # The first approval's grant is redeemed by an executor; the last one's revoked.
+    token = agent_api.get(f"/api/v1/actions/{approved['id']}").json()["grant"]
+    assert token
+    executor = make_agent(agent_owner.user, name="warehouse-executor")
+    redeemed = Api(executor.token).post("/api/v1/grants/redeem", {"grant": token})
+    assert redeemed.status_code == 200, redeemed.content
+    revoked = owner_api.post(
+        f"/api/v1/actions/{revealed['id']}/grant/revoke", {"reason": "the job was cancelled"}
+    )
+    assert revoked.status_code == 200, revoked.content
+
+    admin_api = Api(make_person("cat@example.com", groups=["airlock-admins"]).token)
+    hook = admin_api.post(
+        "/api/v1/channels",
+        {"kind": "webhook", "name": "siem", "target": WEBHOOK, "groups": ["reviewers"]},
+    )
+    assert hook.status_code == 201, hook.content
+    slack = admin_api.post(
+        "/api/v1/channels",
+        {"kind": "slack", "name": "reviews", "target": "C0REVIEWS", "groups": ["reviewers"]},
+    )
+    assert slack.status_code == 201, slack.content
+    gone = admin_api.post(
+        "/api/v1/channels",
+        {"kind": "slack", "name": "old", "target": "C0OLD", "groups": ["reviewers"]},
+    )
+    assert admin_api.client.delete(f"/api/v1/channels/{gone.json()['id']}").status_code == 204
+    return {
+        "admin": admin,
+        "second_admin": second_admin,
+        "approved": approved["id"],
+        "revoked": revealed["id"],
+        "channels": {"siem": hook.json()["id"], "reviews": slack.json()["id"]},
+    }
 
 
 @pytest.fixture
@@ -96,7 +138,7 @@ def package(period, auditor, tmp_path, django_capture_on_commit_callbacks, setti
     return path
 
 
-def test_every_csv_matches_the_database(package):
+def test_every_csv_matches_the_database(package, period):
     archive = zipfile.ZipFile(package)
     manifest = json.loads(archive.read("manifest.json"))
 
@@ -113,7 +155,27 @@ def test_every_csv_matches_the_database(package):
         assert row["requester_owner"] == action.requester_owner.email
         assert row["policy_version"] == str(action.policy_version)
         assert row["approver_on_requester_side"] == "no"
-        assert row["grant_issued"] == row["grant_redeemed"] == ""
+        # The times are the log's: a moment after the row's (same transaction).
+        assert _soon_after(row["created_at"], action.created_at)
+        assert _soon_after(row["decided_at"], action.decided_at)
+        # A grant is a pure function of the approved request (approvals.grants).
+        if grants.spec_of(action) is None:
+            assert row["grant_issued"] == row["grant_redeemed"] == row["grant_revoked"] == ""
+            continue
+        assert _soon_after(row["grant_issued"], action.decided_at)
+        record = grants.record_of(action)
+        redeemed = record.redeemed_at if record else None
+        revoked = record.revoked_at if record else None
+        assert _soon_after(row["grant_redeemed"], redeemed)
+        assert _soon_after(row["grant_revoked"], revoked)
+        assert row["grant_redeemed_by"] == (record.redeemed_by.name if redeemed else "")
+        assert row["grant_revoked_by"] == (_email(record.revoked_by) if revoked else "")
+    grant_rows = {r["request_id"]: r for r in requests.values() if r["grant_issued"]}
+    assert grant_rows[period["approved"]]["grant_redeemed_by"] == "warehouse-executor"
+    assert grant_rows[period["revoked"]]["grant_revoked_by"] == "owner@example.com"
+    assert "not available in this version" not in archive.read(
+        "populations/approval_requests.csv"
+    ).decode() + json.dumps(manifest)
     assert {r["status_at_period_end"] for r in requests.values()} == {
         "approved",
         "denied",
@@ -153,8 +215,25 @@ def test_every_csv_matches_the_database(package):
     )
     roster = _rows(archive, "populations/approver_roster.csv")
     assert {r["email"] for r in roster} == set(User.objects.values_list("email", flat=True))
-    assert _rows(archive, "populations/configured_channels.csv") == []
-    assert "not available in this version" in json.dumps(manifest["not_available"])
+    channels = {c["name"]: c for c in _rows(archive, "populations/configured_channels.csv")}
+    # "old" was removed in the period: no row.
+    assert set(channels) == set(Channel.objects.values_list("name", flat=True))
+    assert set(channels) == {"siem", "reviews"}
+    for stored in Channel.objects.all():
+        row = channels[stored.name]
+        assert (row["channel"], row["kind"], row["groups"], row["mode"]) == (
+            str(stored.pk),
+            stored.kind,
+            ";".join(stored.groups),
+            stored.mode,
+        )
+        assert row["created_by"] == stored.created_by
+        assert row["changed_in_period"] == row["created_seq"]
+    assert channels["reviews"]["target"] == "C0REVIEWS"
+    # A webhook's path and query are its secret: only scheme and host are shown.
+    assert channels["siem"]["target"].startswith("https://hooks.example.com/")
+    assert "sEcReT" not in archive.read("populations/configured_channels.csv").decode()
+    assert manifest["audit"]["sequenced_through"] == manifest["audit"]["seq_to"]
 
     files = {f["name"]: f for f in manifest["files"]}
     assert files["populations/approval_requests.csv"]["rows"] == len(requests)
@@ -167,9 +246,24 @@ def test_every_csv_matches_the_database(package):
     }
     assert len([n for n in archive.namelist() if n.startswith("proofs/")]) == 3
     assert archive.read("summary.pdf").startswith(b"%PDF")
-    # Never a payload: neither the masked copy nor the original appears anywhere.
+    # Never a payload: neither the masked copy nor the original appears anywhere, nor
+    # a webhook's secret path, nor a channel's signing secret.
+    secrets = [b"lee.chan", b"sEcReTtOkEn"]
+    secrets += [s.encode() for s in Channel.objects.values_list("secret", flat=True) if s]
     for name in archive.namelist():
-        assert b"lee.chan" not in archive.read(name), name
+        for secret in secrets:
+            assert secret not in archive.read(name), name
+
+
+def _soon_after(cell: str, stored: datetime | None) -> bool:
+    """A CSV time (the log's) is the database's, or up to a second after it."""
+    if stored is None:
+        return cell == ""
+    return timedelta(0) <= datetime.fromisoformat(cell) - stored < timedelta(seconds=1)
+
+
+def _email(actor: str) -> str:
+    return actor.removeprefix("user:")
 
 
 def period_admin_email(stored: PolicyVersion) -> str:
@@ -367,3 +461,63 @@ def test_the_console_page_requests_shows_and_downloads(
     assert AuditEvent.objects.filter(
         event_type=catalogue.EVIDENCE_DOWNLOADED, target=report.audit_target
     ).exists()
+
+
+def test_changed_grant_and_channel_rows_are_caught_even_when_re_signed(package, period):
+    archive = zipfile.ZipFile(package)
+    name = "populations/approval_requests.csv"
+    rows = _rows(archive, name)
+    header = list(rows[0])
+
+    def rewritten(change) -> bytes:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, header, lineterminator="\r\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(change(dict(row)))
+        return out.getvalue().encode()
+
+    def unredeemed(row):
+        if row["request_id"] == period["approved"]:
+            row["grant_redeemed"] = row["grant_redeemed_by"] = ""
+        return row
+
+    problems = chain.verify_evidence(
+        str(_rewrite(package, {name: rewritten(unredeemed)}, resign=True)), _keys()
+    )
+    assert any(
+        p.startswith(f"{name}: request {period['approved']}: grant_redeemed is ''")
+        for p in problems
+    ), problems
+
+    denied = next(r["request_id"] for r in rows if r["status_at_period_end"] == "denied")
+
+    def granted(row):
+        if row["request_id"] == denied:
+            row["grant_issued"] = row["created_at"]
+        return row
+
+    problems = chain.verify_evidence(
+        str(_rewrite(package, {name: rewritten(granted)}, resign=True)), _keys()
+    )
+    assert (
+        f"{name}: request {denied}: grant_issued, but the log shows no approval of an "
+        "agent's request"
+    ) in problems
+
+    channels = "populations/configured_channels.csv"
+    lines = archive.read(channels).split(b"\r\n")
+    siem = str(period["channels"]["siem"])
+    kept = [line for line in lines if not line.startswith(siem.encode() + b",")]
+    problems = chain.verify_evidence(
+        str(_rewrite(package, {channels: b"\r\n".join(kept)}, resign=True)), _keys()
+    )
+    assert f"{channels}: channel {siem} is in the log but has no row" in problems
+    # The channel removed in the period, put back as if it were still configured.
+    gone = AuditEvent.objects.get(event_type=catalogue.CHANNEL_DELETED).target
+    revived = gone.removeprefix("channel:").encode() + b",slack,old,reviewers,approve,C0OLD,1,,,"
+    problems = chain.verify_evidence(
+        str(_rewrite(package, {channels: b"\r\n".join([*lines[:-1], revived, b""])}, resign=True)),
+        _keys(),
+    )
+    assert any("was deleted in the period" in p for p in problems), problems

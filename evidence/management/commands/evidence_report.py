@@ -26,6 +26,11 @@ class Command(BaseCommand):
             "--sample", type=int, default=None, help="requests to sample with inclusion proofs"
         )
         parser.add_argument("--seed", default=None, help="the sample's seed (recorded)")
+        parser.add_argument(
+            "--timings",
+            action="store_true",
+            help="print each phase's wall and CPU seconds to stderr",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["period_to"] < options["period_from"]:
@@ -33,6 +38,7 @@ class Command(BaseCommand):
         sample = options["sample"]
         if sample is None:
             sample = int(str(settings.EVIDENCE["DEFAULT_SAMPLE"]))
+        timings: dict[str, tuple[float, float]] = {}
         try:
             builder.build(
                 out_path=options["out"],
@@ -42,8 +48,12 @@ class Command(BaseCommand):
                 seed=options["seed"] or secrets.token_hex(8),
                 generated_by="operator:manage.py evidence_report",
                 report_id="cli-" + secrets.token_hex(4),
+                timings=timings,
             )
         except builder.BuildError as exc:
             raise CommandError(str(exc)) from exc
+        if options["timings"]:
+            for phase, (wall, cpu) in timings.items():
+                self.stderr.write(f"{phase} {wall:.2f} {cpu:.2f}")
         digest, _ = file_digest(options["out"])
         self.stdout.write(digest)
