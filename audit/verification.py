@@ -31,16 +31,18 @@ EVENT_COLUMNS = (
 def event_rows(queryset: QuerySet[AuditEvent] | None = None) -> Iterator[dict[str, Any]]:
     """Events in sequence order as the verifier reads them (and as the export writes
     them), ``at`` in the canonical spelling."""
-    from audit.services import timestamp
+    from audit.sequencer import timestamp
 
-    rows = (AuditEvent.objects.all() if queryset is None else queryset).order_by("seq")
+    rows = (AuditEvent.objects.all() if queryset is None else queryset).filter(
+        seq__isnull=False
+    ).order_by("seq")
     for row in rows.values(*EVENT_COLUMNS).iterator(chunk_size=5000):
         row["at"] = timestamp(row["at"])
         yield row
 
 
 def checkpoint_rows() -> list[dict[str, Any]]:
-    from audit.services import timestamp
+    from audit.sequencer import timestamp
 
     return [
         {"tree_size": c.tree_size, "note": c.note, "created_at": timestamp(c.created_at)}
