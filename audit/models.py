@@ -75,12 +75,12 @@ class AuditEvent(AppendOnlyModel):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"#{self.seq or '?'} {self.event_type} {self.target}"
+
     @property
     def sequenced(self) -> bool:
         return self.seq is not None
-
-    def __str__(self) -> str:
-        return f"#{self.seq or '?'} {self.event_type} {self.target}"
 
 
 class ChainHead(models.Model):

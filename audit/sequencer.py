@@ -32,12 +32,13 @@ Who runs passes (``AUDIT_SEQUENCER``):
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from airlock.canonical import strict_bytes
@@ -84,7 +85,9 @@ def locked_head(*, wait: bool = True) -> ChainHead | None:
     """The chain head under a row lock, held until the transaction ends. With
     ``wait=False``, None when another pass holds it (it will do the work)."""
     query = ChainHead.objects.filter(pk=1)
-    head = (query.select_for_update() if wait else query.select_for_update(skip_locked=True)).first()
+    head = (
+        query.select_for_update() if wait else query.select_for_update(skip_locked=True)
+    ).first()
     if head is not None:
         return head
     if not wait and ChainHead.objects.filter(pk=1).exists():
@@ -194,7 +197,8 @@ def _write(updates: Sequence[tuple[int, int, str, str, str, str]]) -> int:
             cursor.execute(
                 f"UPDATE {table} AS e SET seq = v.seq, canonical = v.canonical, "  # noqa: S608 (our table name)
                 "leaf_hash = v.leaf_hash, prev_hash = v.prev_hash, chain_hash = v.chain_hash "
-                f"FROM (VALUES {values}) AS v(id, seq, canonical, leaf_hash, prev_hash, chain_hash) "
+                f"FROM (VALUES {values}) "
+                "AS v(id, seq, canonical, leaf_hash, prev_hash, chain_hash) "
                 "WHERE e.id = v.id AND e.seq IS NULL",
                 [value for row in updates for value in row],
             )
@@ -208,6 +212,34 @@ def _write(updates: Sequence[tuple[int, int, str, str, str, str]]) -> int:
             )
             written += int(cursor.rowcount)
         return written
+
+
+def follow(
+    *,
+    pause: float = 0.01,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_pass: Callable[[int], None] | None = None,
+) -> None:
+    """The production sequencer (``manage.py audit_sequence --follow``): a pass, and
+    when there was nothing to do a ``pause``, until ``should_stop()``. It waits for
+    the head when another sequencer holds it, so a second follower is a standby.
+    ``on_pass(count)`` after each pass that sequenced something."""
+    while not should_stop():
+        try:
+            done = sequence_pending(wait=True)
+        except SequencingError as exc:
+            logger.error("AUDIT SEQUENCER CANNOT PROCEED: %s", exc)
+            done = 0
+            time.sleep(1)
+        except DatabaseError:
+            logger.exception("audit sequencer pass failed; retrying")
+            connection.close()
+            done = 0
+            time.sleep(1)
+        if done and on_pass is not None:
+            on_pass(done)
+        if not done:
+            time.sleep(pause)
 
 
 # --- is it keeping up? ----------------------------------------------------------------------

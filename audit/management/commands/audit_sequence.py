@@ -1,11 +1,9 @@
 import json
 import logging
 import signal
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import connection
 
 from audit import sequencer
 from audit.tasks import check_sequencer
@@ -41,9 +39,6 @@ class Command(BaseCommand):
             count = sequencer.sequence_all(wait=True)
             self.stdout.write(f"sequenced {count} events; through {sequencer.sequenced_through()}")
             return
-        self._follow(options["poll_ms"] / 1000)
-
-    def _follow(self, pause: float) -> None:
         stopping = False
 
         def stop(*_: Any) -> None:
@@ -52,20 +47,5 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        logger.info("audit sequencer following (mode %s)", sequencer.mode())
-        while not stopping:
-            try:
-                # Waits for the head if another sequencer holds it: a second follower is
-                # a standby, not a competitor.
-                done = sequencer.sequence_pending(wait=True)
-            except sequencer.SequencingError as exc:
-                logger.error("AUDIT SEQUENCER CANNOT PROCEED: %s", exc)
-                done = 0
-                time.sleep(1)
-            except Exception:
-                logger.exception("audit sequencer pass failed; retrying")
-                connection.close()
-                done = 0
-                time.sleep(1)
-            if not done:
-                time.sleep(pause)
+        logger.info("audit sequencer following (AUDIT_SEQUENCER=%s)", sequencer.mode())
+        sequencer.follow(pause=options["poll_ms"] / 1000, should_stop=lambda: stopping)
