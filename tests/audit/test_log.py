@@ -171,6 +171,62 @@ def test_a_modified_row_is_found():
     assert result["first_bad_seq"] == 6
 
 
+def _one_byte_changed(text: str) -> str:
+    """The same text with one character near its end changed (hex stays hex)."""
+    position = len(text) - 2
+    replacement = "0" if text[position] != "0" else "1"
+    return text[:position] + replacement + text[position + 1 :]
+
+
+# What a changed byte in each column of event 6 makes verification say about it.
+TAMPERED = {
+    "seq": ("seq", "event 6 is missing (the next one is 7)"),
+    "at": ("at", "event 6: displayed fields differ from what was hashed (at)"),
+    "event_type": (
+        "event_type",
+        "event 6: displayed fields differ from what was hashed (event_type)",
+    ),
+    "actor": ("actor", "event 6: displayed fields differ from what was hashed (actor)"),
+    "target": ("target", "event 6: displayed fields differ from what was hashed (target)"),
+    "data": ("data", "event 6: displayed fields differ from what was hashed (data)"),
+    "canonical bytes": (
+        "canonical",
+        "event 6: displayed fields differ from what was hashed (data)",
+    ),
+    "canonical syntax": ("canonical", "event 6: canonical bytes are not JSON"),
+    "leaf_hash": ("leaf_hash", "event 6: leaf hash does not match its bytes"),
+    "prev_hash": ("prev_hash", "event 6: does not link to event 5"),
+    "chain_hash": ("chain_hash", "event 6: chain hash is wrong"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", TAMPERED)
+def test_a_changed_byte_in_any_column_of_a_sequenced_event_is_found_and_named(change):
+    append(10)
+    column, problem = TAMPERED[change]
+    event = AuditEvent.objects.get(seq=6)
+    if change == "seq":
+        value: object = 1006
+    elif change == "at":
+        from datetime import timedelta
+
+        value = event.at + timedelta(microseconds=1)
+    elif change == "data":
+        value = json.dumps({**event.data, "i": 50})
+    elif change == "canonical bytes":
+        value = event.canonical.replace('"i":5', '"i":7')
+    elif change == "canonical syntax":
+        value = event.canonical[:-1] + "]"
+    else:
+        value = _one_byte_changed(getattr(event, column))
+    raw(f"UPDATE audit_auditevent SET {column} = %s WHERE seq = 6", [value])  # noqa: S608
+    result = verify_database()
+    assert not result.ok
+    assert result.first_bad_seq == 6
+    assert result.problems[0] == problem
+
+
 @pytest.mark.django_db
 def test_a_modified_canonical_form_is_found():
     append(10)
