@@ -424,7 +424,7 @@ CELERY_BEAT_SCHEDULE["grant-credentials-sweep"] = {
 
 # --- audit log ----------------------------------------------------------------------
 
-AUDIT = {
+AUDIT: dict[str, Any] = {
     # The checkpoint signing key: base64 of 32 raw Ed25519 bytes, or PEM. Never stored
     # in the database. Unset outside DEBUG means no checkpoints (verify says so).
     "SIGNING_KEY": env_str("AUDIT_SIGNING_KEY"),

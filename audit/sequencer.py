@@ -204,11 +204,11 @@ def _write(updates: Sequence[tuple[int, int, str, str, str, str]]) -> int:
             )
             return int(cursor.rowcount)
         written = 0
-        for event_id, *columns in updates:
+        for event_id, seq, canonical, leaf, previous, link in updates:
             cursor.execute(
                 f"UPDATE {table} SET seq = %s, canonical = %s, leaf_hash = %s, "  # noqa: S608
                 "prev_hash = %s, chain_hash = %s WHERE id = %s AND seq IS NULL",
-                [*columns, event_id],
+                [seq, canonical, leaf, previous, link, event_id],
             )
             written += int(cursor.rowcount)
         return written
