@@ -113,8 +113,7 @@ def run_appends(mode: str, writers: int, total: int) -> dict[str, Any]:
         follower = FORK.Process(target=_follower, args=(stop, follower_out))
         follower.start()
     procs = [
-        FORK.Process(target=_writer, args=(mode, n, per_writer, start, out))
-        for n in range(writers)
+        FORK.Process(target=_writer, args=(mode, n, per_writer, start, out)) for n in range(writers)
     ]
     for proc in procs:
         proc.start()
