@@ -442,35 +442,52 @@ def verify_log(
     return verify_rows(rows, checkpoints, published_keys)
 
 
-def verify_rows(
+@dataclass
+class RangeCheck:
+    """What ``check_range`` found in consecutive events: how many verified, their
+    leaves, the chain hash after the last one, the chain hash after each event
+    asked for in ``marks``, the sequence number expected next, and the first
+    problem (its sequence number and what is wrong), if any."""
+
+    events: int
+    leaves: list[bytes]
+    previous: bytes
+    marked: dict[int, bytes]
+    expected: int
+    problem: tuple[int, str] | None = None
+
+
+def check_range(
     rows: Iterable[Sequence[Any]],
-    checkpoints: Sequence[dict[str, Any]],
-    published_keys: Iterable[dict[str, Any]],
-) -> Result:
-    """``verify_log`` over rows in ``ROW_COLUMNS`` order (what a database cursor
-    gives, without a dict per event). The same checks as ``_event_problem``, in a
-    tight loop; the first event any check doubts is handed to ``_event_problem``,
-    which names what is wrong."""
-    result = Result()
-    pending = _open_checkpoints(checkpoints, published_keys, result)
-    last_good_size = 0
-    frontier = Frontier()
+    expected: int,
+    previous: bytes,
+    *,
+    marks: frozenset[int] = frozenset(),
+    data_as_text: bool = False,
+) -> RangeCheck:
+    """Every per-event check of ``_event_problem``, in one tight loop: rows in
+    ``ROW_COLUMNS`` order from sequence number ``expected``, chained from
+    ``previous``. The first row any check doubts is handed to ``_event_problem``,
+    which names the problem. ``data_as_text``: ``data`` comes as JSON text (a
+    database column), parsed here. Stops at the first problem."""
     leaves: list[bytes] = []
-    previous, previous_hex = GENESIS, GENESIS.hex()
-    expected = 1
-    due = pending[0].size if pending else 0
+    marked: dict[int, bytes] = {}
+    previous_hex = previous.hex()
     sha, loads, absent = hashlib.sha256, _fast_loads, ABSENT
+    count = 0
     for row in rows:
         seq, at, event_type, actor, target, data, canonical, leaf_hex, prev_hex, chain_hex = row
         seq = int(seq)
         if seq != expected:
-            result.fail(expected, f"event {expected} is missing (the next one is {seq})")
-            break
+            message = f"event {expected} is missing (the next one is {seq})"
+            return RangeCheck(count, leaves, previous, marked, expected, (expected, message))
         try:
             raw = canonical.encode("utf-8")
             body = loads(raw)
             leaf = sha(b"\x00" + raw).digest()
             link = sha(previous + leaf).digest()
+            if data_as_text and data is not absent:
+                data = loads(data)
             doubtful = (
                 type(body) is not dict
                 or body.get("seq") != seq
@@ -487,37 +504,93 @@ def verify_rows(
             doubtful = True
         if doubtful:
             event = {c: v for c, v in zip(ROW_COLUMNS, row, strict=True) if v is not absent}
+            if data_as_text and "data" in event:
+                try:
+                    event["data"] = json.loads(event["data"])
+                except (TypeError, ValueError):
+                    event["data"] = absent  # matches nothing the canonical bytes hold
             problem, leaf = _event_problem(event, seq, previous)
             if problem:
-                result.fail(seq, problem)
-                break
+                return RangeCheck(count, leaves, previous, marked, expected, (seq, problem))
             link = chain_hash(previous, leaf)
         previous = link
         previous_hex = link.hex()
         leaves.append(leaf)
-        result.events = seq
+        if seq in marks:
+            marked[seq] = link
+        count += 1
         expected += 1
-        if seq == due or len(leaves) >= _FLUSH:
-            frontier.extend(leaves)
-            leaves.clear()
-            while pending and pending[0].size == frontier.size:
-                checkpoint = pending.pop(0)
-                if checkpoint.root != frontier.root() or checkpoint.chain != previous:
-                    result.fail(
-                        last_good_size + 1,
-                        f"the checkpoint at size {checkpoint.size} does not match the log: "
-                        f"events {last_good_size + 1}..{checkpoint.size} were rewritten",
-                    )
-                    pending.clear()
-                else:
-                    last_good_size = checkpoint.size
-            due = pending[0].size if pending else 0
-            if result.first_bad_seq is not None:
-                break
-    if result.first_bad_seq is None and pending:
+    return RangeCheck(count, leaves, previous, marked, expected)
+
+
+class _Tree:
+    """The Merkle tree of the verified prefix, checked against each signed
+    checkpoint as the prefix reaches its size."""
+
+    def __init__(self, pending: list[Checkpoint], result: Result):
+        self.frontier = Frontier()
+        self.pending = pending
+        self.result = result
+        self.last_good_size = 0
+        self.marked: dict[int, bytes] = {0: GENESIS}  # chain hash after each checkpoint size
+
+    def sizes(self) -> frozenset[int]:
+        return frozenset(c.size for c in self.pending)
+
+    def grow(self, leaves: list[bytes], marked: dict[int, bytes]) -> bool:
+        """Add the leaves that follow; False once a checkpoint does not match."""
+        self.marked.update(marked)
+        while self.pending and self.pending[0].size <= self.frontier.size + len(leaves):
+            checkpoint = self.pending.pop(0)
+            take = checkpoint.size - self.frontier.size
+            self.frontier.extend(leaves[:take])
+            leaves = leaves[take:]
+            if checkpoint.root != self.frontier.root() or checkpoint.chain != self.marked.get(
+                checkpoint.size
+            ):
+                self.result.fail(
+                    self.last_good_size + 1,
+                    f"the checkpoint at size {checkpoint.size} does not match the log: "
+                    f"events {self.last_good_size + 1}..{checkpoint.size} were rewritten",
+                )
+                self.pending.clear()
+                return False
+            self.last_good_size = checkpoint.size
+        self.frontier.extend(leaves)
+        return True
+
+
+def verify_rows(
+    rows: Iterable[Sequence[Any]],
+    checkpoints: Sequence[dict[str, Any]],
+    published_keys: Iterable[dict[str, Any]],
+    *,
+    data_as_text: bool = False,
+) -> Result:
+    """``verify_log`` over rows in ``ROW_COLUMNS`` order (what a database cursor
+    gives, without a dict per event), a chunk at a time."""
+    result = Result()
+    tree = _Tree(_open_checkpoints(checkpoints, published_keys, result), result)
+    marks = tree.sizes()
+    iterator = iter(rows)
+    part = RangeCheck(0, [], GENESIS, {}, 1)
+    while chunk := list(itertools.islice(iterator, _FLUSH)):
+        part = check_range(
+            chunk, part.expected, part.previous, marks=marks, data_as_text=data_as_text
+        )
+        result.events = part.expected - 1
+        if not tree.grow(part.leaves, part.marked) or part.problem:
+            break
+    return finish(result, tree, part.previous, part.problem)
+
+
+def finish(result: Result, tree: _Tree, previous: bytes, problem: tuple[int, str] | None) -> Result:
+    if problem is not None and result.first_bad_seq is None:
+        result.fail(*problem)
+    if result.first_bad_seq is None and tree.pending:
         result.fail(
             result.events + 1,
-            f"a checkpoint covers {pending[-1].size} events but the log has {result.events}",
+            f"a checkpoint covers {tree.pending[-1].size} events but the log has {result.events}",
         )
     result.head = previous.hex() if result.events else None
     return result

@@ -584,3 +584,63 @@ def test_a_lost_chain_head_never_starts_a_fork():
         cursor.execute("DELETE FROM audit_chainhead")
     with pytest.raises(RuntimeError, match="head is missing while events exist"):
         record("after.loss", "system", "x", {})
+
+
+# --- verification in parallel (manage.py audit_verify) -------------------------------------
+
+
+@pytest.fixture
+def small_parts(monkeypatch):
+    """Parts of 4 events, so a log of 22 spans six worker ranges."""
+    from audit import verification
+
+    monkeypatch.setattr(verification, "PART_SIZE", 4)
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_verification_agrees_on_an_untouched_log(small_parts):
+    append(9)
+    sign_checkpoint()
+    append(13)
+    sign_checkpoint()
+    parallel = verify_database(workers=2)
+    assert parallel.as_dict() == verify_database(workers=1).as_dict()
+    assert (parallel.ok, parallel.events, parallel.checkpoints) == (True, 22, 2)
+
+
+PARALLEL_TAMPERING = {
+    # event 9 opens the third range of four: its link to 8 is checked across ranges
+    "a broken link at a range's first event": (
+        "UPDATE audit_auditevent SET prev_hash = %s WHERE seq = 9",
+        ["00" * 32],
+        9,
+    ),
+    "the last event of a range deleted": ("DELETE FROM audit_auditevent WHERE seq = 8", [], 8),
+    "a changed event inside a range": (
+        """UPDATE audit_auditevent SET data = '{"i": 99, "note": "ü"}' WHERE seq = 14""",
+        [],
+        14,
+    ),
+    "an event past the head": (
+        "INSERT INTO audit_auditevent (seq, at, event_type, actor, target, data, canonical, "
+        "leaf_hash, prev_hash, chain_hash) SELECT 23, at, event_type, actor, target, data, "
+        "canonical, leaf_hash, prev_hash, chain_hash FROM audit_auditevent WHERE seq = 22",
+        [],
+        23,
+    ),
+}
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("tampering", PARALLEL_TAMPERING)
+def test_parallel_verification_finds_what_one_pass_finds(small_parts, tampering):
+    sql, params, first_bad = PARALLEL_TAMPERING[tampering]
+    append(22)
+    sign_checkpoint()
+    raw(sql, params)
+    one_pass = verify_database(workers=1)
+    parallel = verify_database(workers=3)
+    assert not parallel.ok
+    assert parallel.first_bad_seq == one_pass.first_bad_seq == first_bad
