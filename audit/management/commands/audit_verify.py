@@ -22,7 +22,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
-        result = verify_database(workers=max(int(options["workers"]), 1))
+        workers = options["workers"]
+        result = verify_database(workers=max(workers if isinstance(workers, int) else 1, 1))
         if options["json"]:
             self.stdout.write(json.dumps(result.as_dict()))
         elif result.ok:
