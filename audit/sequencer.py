@@ -118,27 +118,42 @@ class SequencingError(RuntimeError):
     the rows moved under the lock): the sequencer stops there rather than skip it."""
 
 
-def sequence_pending(*, limit: int | None = None, wait: bool = False) -> int:
+def sequence_pending(*, limit: int | None = None, wait: bool = False, from_id: int = 0) -> int:
     """One pass in a transaction of its own: how many events it sequenced (0 when
     there was nothing to do, or when another pass holds the head and ``wait`` is
-    false)."""
+    false). ``from_id``: look only at events with that insertion id or a later one."""
+    return _pass(limit, wait, from_id)[0]
+
+
+def _pass(limit: int | None, wait: bool, from_id: int) -> tuple[int, int]:
+    """(events sequenced, the last one's id)."""
     with transaction.atomic():
         head = locked_head(wait=wait)
         if head is None:
-            return 0
-        return _sequence_locked(head, limit or batch_size())
+            return 0, from_id
+        if connection.vendor == "postgresql":
+            # Walk the partial index in id order, never a bitmap scan: a plain index
+            # scan marks the entries that sequenced rows left behind as dead as it
+            # passes them, so the next pass skips them instead of visiting their heap
+            # pages again (measured: 21 ms, then 0.7 ms, over 84,000 such entries).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+        return _sequence_locked(head, limit or batch_size(), from_id)
 
 
-def sequence_in_this_transaction() -> int:
-    """Inline mode: sequence everything this transaction can see, its own events
-    included, holding the head's lock until the caller commits."""
+def sequence_in_this_transaction(from_id: int) -> int:
+    """Inline mode: sequence this transaction's event ``from_id`` (and anything
+    visible after it), holding the head's lock until the caller commits. Its earlier
+    events were sequenced by their own calls; committed events before it (left by
+    a deferred writer) wait for a full pass, all of a transaction's together."""
     head = locked_head(wait=True)
     assert head is not None
     total = 0
-    while done := _sequence_locked(head, batch_size()):
-        total += done
-        head.refresh_from_db()
-    return total
+    while True:
+        done, last = _sequence_locked(head, batch_size(), from_id)
+        if not done:
+            return total
+        total, from_id = total + done, last + 1
 
 
 def sequence_all(*, wait: bool = True) -> int:
@@ -149,14 +164,17 @@ def sequence_all(*, wait: bool = True) -> int:
     return total
 
 
-def _sequence_locked(head: ChainHead, limit: int) -> int:
+def _sequence_locked(head: ChainHead, limit: int, from_id: int = 0) -> tuple[int, int]:
+    waiting = AuditEvent.objects.filter(seq__isnull=True)
+    if from_id:
+        waiting = waiting.filter(id__gte=from_id)
     rows = list(
-        AuditEvent.objects.filter(seq__isnull=True)
-        .order_by("id")
-        .values_list("id", "at", "event_type", "actor", "target", "data")[:limit]
+        waiting.order_by("id").values_list("id", "at", "event_type", "actor", "target", "data")[
+            :limit
+        ]
     )
     if not rows:
-        return 0
+        return 0, from_id
     seq, previous = head.seq, bytes.fromhex(head.chain_hash)
     updates: list[tuple[int, int, str, str, str, str]] = []
     for event_id, at, event_type, actor, target, data in rows:
@@ -185,7 +203,7 @@ def _sequence_locked(head: ChainHead, limit: int) -> int:
     if moved != 1:
         raise SequencingError("the audit chain head moved under its lock")
     head.seq, head.chain_hash = seq, previous.hex()
-    return len(updates)
+    return len(updates), rows[-1][0]
 
 
 def _write(updates: Sequence[tuple[int, int, str, str, str, str]]) -> int:

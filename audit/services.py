@@ -60,7 +60,7 @@ def record(
             at=timezone.now(), event_type=event_type, actor=actor_name, target=target, data=data
         )
         if sequencer.mode() == sequencer.INLINE:
-            sequencer.sequence_in_this_transaction()
+            sequencer.sequence_in_this_transaction(event.id)
             event.refresh_from_db(fields=sequencer.SEQUENCED_COLUMNS)
     return event
 
