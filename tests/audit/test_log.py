@@ -573,6 +573,10 @@ def test_audit_grants_prints_a_least_privilege_role():
     sql = out.getvalue()
     assert "REVOKE UPDATE, DELETE, TRUNCATE ON audit_auditevent, audit_checkpoint FROM app;" in sql
     assert "GRANT SELECT, INSERT ON audit_auditevent, audit_checkpoint TO app;" in sql
+    assert (
+        "GRANT UPDATE (seq, canonical, leaf_hash, prev_hash, chain_hash) ON audit_auditevent "
+        "TO app;" in sql
+    )
 
 
 @pytest.mark.django_db
