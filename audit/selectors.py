@@ -47,6 +47,12 @@ def sequenced() -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(seq__isnull=False)
 
 
+def unsequenced_before(moment: datetime) -> int:
+    """How many events written before ``moment`` wait for the sequencer: a report of
+    a period ending at ``moment`` is complete only when this is 0."""
+    return AuditEvent.objects.filter(seq__isnull=True, at__lt=moment).count()
+
+
 def events_for_target(target: str) -> QuerySet[AuditEvent]:
     return sequenced().filter(target=target).order_by("seq")
 

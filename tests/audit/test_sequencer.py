@@ -450,3 +450,16 @@ def test_the_sequence_command_sequences_what_waits(deferred):
     call_command("audit_sequence", stdout=out)
     assert out.getvalue().strip() == f"sequenced 3 events; through {sequencer.sequenced_through()}"
     assert unsequenced() == 0
+
+
+@pytest.mark.django_db
+def test_a_period_is_complete_only_once_its_events_are_sequenced(deferred):
+    from django.utils import timezone
+
+    from audit import selectors
+
+    record("test.event", "system", "thing:1", {})
+    end = timezone.now()
+    assert selectors.unsequenced_before(end) == 1
+    sequencer.sequence_all()
+    assert selectors.unsequenced_before(end) == 0
