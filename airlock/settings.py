@@ -466,7 +466,7 @@ CELERY_BEAT_SCHEDULE["grant-credentials-sweep"] = {
 
 # --- audit log ----------------------------------------------------------------------
 
-AUDIT = {
+AUDIT: dict[str, Any] = {
     # The checkpoint signing key: base64 of 32 raw Ed25519 bytes, or PEM. Never stored
     # in the database. Unset outside DEBUG means no checkpoints (verify says so).
     "SIGNING_KEY": env_str("AUDIT_SIGNING_KEY"),
@@ -475,6 +475,13 @@ AUDIT = {
     "RETIRED_KEYS_FILE": env_str("AUDIT_RETIRED_KEYS_FILE"),
     # The name of this log in its checkpoints (C2SP: a schema-less URL).
     "ORIGIN": env_str("AUDIT_LOG_ORIGIN", "airlock.example/audit"),
+    # Who puts committed events in the chain (audit/sequencer.py): "inline" (in the
+    # writer's transaction, serialised: the default on SQLite) or "deferred" (the
+    # `audit_sequence --follow` process: the default on PostgreSQL). Empty: default.
+    "SEQUENCER": env_str("AUDIT_SEQUENCER"),
+    "SEQUENCE_BATCH": env_int("AUDIT_SEQUENCE_BATCH", 5000, minimum=1),
+    # An unsequenced event older than this raises audit.sequencer_stalled.
+    "SEQUENCE_STALL_SECONDS": env_int("AUDIT_SEQUENCE_STALL_SECONDS", 30, minimum=1),
 }
 EVIDENCE: dict[str, Any] = {
     # Where built evidence packages (zips) are kept; the database holds only their
@@ -486,6 +493,11 @@ EVIDENCE: dict[str, Any] = {
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "audit.sign_checkpoint",
     "schedule": timedelta(seconds=env_int("AUDIT_CHECKPOINT_SECONDS", 300, minimum=10)),
+}
+# The sequencer's safety net and stall alarm (the follower does the steady work).
+CELERY_BEAT_SCHEDULE["audit-sequence"] = {
+    "task": "audit.sequence",
+    "schedule": timedelta(seconds=env_int("AUDIT_SEQUENCE_CHECK_SECONDS", 10, minimum=1)),
 }
 CELERY_BEAT_SCHEDULE["audit-verify-nightly"] = {
     "task": "audit.verify_log",

@@ -199,6 +199,14 @@ AUDIT_VERIFICATION_FAILED = declare(
     "CC4.1",
     "CC7.2",
 )
+AUDIT_SEQUENCER_STALLED = declare(
+    "audit.sequencer_stalled",
+    "Events were committed but not sequenced into the chain for longer than "
+    "AUDIT_SEQUENCE_STALL_SECONDS: the sequencer is down or cannot proceed. The events "
+    "are stored; they are not yet in exports, checkpoints or evidence.",
+    "CC4.1",
+    "CC7.2",
+)
 
 # --- notifications and chat integrations ----------------------------------------------
 

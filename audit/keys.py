@@ -82,7 +82,7 @@ def published_keys() -> list[dict[str, Any]]:
         )
     retired_file = settings.AUDIT["RETIRED_KEYS_FILE"]
     if retired_file:
-        for entry in json.loads(Path(retired_file).read_text()):
+        for entry in json.loads(Path(str(retired_file)).read_text()):
             public = chain.public_key_from_b64(entry["public_key"])
             out.append(
                 {

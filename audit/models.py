@@ -1,8 +1,9 @@
 """The audit log: a hash chain of events, a one-row chain head, signed checkpoints.
 
-Rows are only ever inserted, through ``audit.services.record``. On PostgreSQL,
-triggers refuse UPDATE, DELETE and TRUNCATE (migration 0002); on any database the
-models refuse to change or delete a stored row.
+Rows are only ever inserted, through ``audit.services.record``, and then sequenced
+once (``audit.sequencer``). On PostgreSQL, triggers refuse DELETE and TRUNCATE and
+every UPDATE but that one (migration 0004); on any database the models refuse to
+change or delete a stored row.
 """
 
 from __future__ import annotations
@@ -37,34 +38,55 @@ class AuditEvent(AppendOnlyModel):
     ``agent:etl-bot``, ``action:<uuid>``) so an event stays readable after the row
     it names is gone. ``data`` never holds a payload or a secret.
 
+    An event is written in two steps. The caller's transaction inserts it
+    *unsequenced* (``seq`` NULL, the hash columns empty): no shared lock, so
+    concurrent requests do not queue on one another. Then the sequencer
+    (``audit.sequencer``) gives committed events, in the order of their insertion
+    ``id``, a gapless ``seq`` and their hashes, many in one transaction: the only
+    UPDATE the PostgreSQL triggers allow (migration 0004).
+
     ``canonical`` is the RFC 8785 form of {seq, at, type, actor, target, data}: what
     ``leaf_hash`` covers. ``chain_hash`` = SHA-256(``prev_hash`` || ``leaf_hash``).
-    ``seq`` is gapless: it is taken from the chain head under a row lock, in the
-    transaction that writes the event, so a rollback gives it back.
+    The log an auditor verifies is the sequenced events; ``id`` is only the order in
+    which they were written and is not part of it.
     """
 
-    seq = models.BigIntegerField(primary_key=True)
+    id = models.BigAutoField(primary_key=True)
+    seq = models.BigIntegerField(null=True, unique=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
     event_type = models.CharField(max_length=64, db_index=True)
     actor = models.CharField(max_length=300, db_index=True)
     target = models.CharField(max_length=300, db_index=True)
     data = models.JSONField(default=dict)
-    canonical = models.TextField()
-    leaf_hash = models.CharField(max_length=64)
-    prev_hash = models.CharField(max_length=64, unique=True)
-    chain_hash = models.CharField(max_length=64, unique=True)
+    canonical = models.TextField(default="")
+    leaf_hash = models.CharField(max_length=64, default="")
+    # Not unique: an index costs every insert, and the chain's linearity is what the
+    # sequencer writes under its lock and what verification checks, link by link.
+    prev_hash = models.CharField(max_length=64, default="")
+    chain_hash = models.CharField(max_length=64, default="")
 
     class Meta:
-        ordering = ["seq"]
+        # Sequenced events in log order, then the not yet sequenced in write order.
+        ordering = [models.F("seq").asc(nulls_last=True), "id"]
+        indexes = [
+            # The sequencer's work list: small, since sequenced rows leave it.
+            models.Index(
+                fields=["id"], name="audit_event_unsequenced", condition=models.Q(seq__isnull=True)
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.event_type} {self.target}"
+        return f"#{self.seq or '?'} {self.event_type} {self.target}"
+
+    @property
+    def sequenced(self) -> bool:
+        return self.seq is not None
 
 
 class ChainHead(models.Model):
-    """The single row every append locks (``SELECT … FOR UPDATE``): the last sequence
-    number and chain hash. Serialising appends here is what makes ``seq`` gapless
-    and the chain linear."""
+    """The single row the sequencer locks (``SELECT … FOR UPDATE``): the last sequence
+    number and chain hash. Serialising sequencing here is what makes ``seq`` gapless
+    and the chain linear; appends themselves do not touch it."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)

@@ -19,8 +19,13 @@ def events(
     target: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    through: int | None = None,
 ) -> QuerySet[AuditEvent]:
-    queryset = AuditEvent.objects.order_by("seq")
+    """Sequenced events in log order (an event not yet sequenced is not in the log an
+    auditor reads yet), up to ``through`` when given."""
+    queryset = sequenced().order_by("seq")
+    if through is not None:
+        queryset = queryset.filter(seq__lte=through)
     if after is not None:
         queryset = queryset.filter(seq__gt=after)
     if event_type:
@@ -36,8 +41,20 @@ def events(
     return queryset
 
 
+def sequenced() -> QuerySet[AuditEvent]:
+    """Every event that has its place in the chain: what exports, checkpoints,
+    proofs and evidence may cover."""
+    return AuditEvent.objects.filter(seq__isnull=False)
+
+
+def unsequenced_before(moment: datetime) -> int:
+    """How many events written before ``moment`` wait for the sequencer: a report of
+    a period ending at ``moment`` is complete only when this is 0."""
+    return AuditEvent.objects.filter(seq__isnull=True, at__lt=moment).count()
+
+
 def events_for_target(target: str) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(target=target).order_by("seq")
+    return sequenced().filter(target=target).order_by("seq")
 
 
 def latest_checkpoint_covering(seq: int) -> Checkpoint | None:

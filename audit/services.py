@@ -1,23 +1,25 @@
 """The one way into the audit log, and the checkpoints that seal it.
 
 ``record`` writes inside the caller's transaction: if the change it describes rolls
-back, so does the event (and its sequence number), and a committed change always
-has its event. Appends are serialised on the chain head's row lock.
+back, so does the event, and a committed change always has its event. Appends take
+no shared lock; ``audit.sequencer`` puts committed events in the chain.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from airlock.canonical import strict_bytes
-from audit import catalogue, keys, selectors
+from audit import catalogue, keys, selectors, sequencer
 from audit import verify as chain
 from audit.models import AuditEvent, ChainHead, Checkpoint
+from audit.sequencer import timestamp
+
+__all__ = ["actor_ref", "record", "sign_checkpoint", "timestamp"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,73 +36,48 @@ def actor_ref(actor: Any) -> str:
     raise TypeError(f"cannot name {actor!r} as an audit actor")
 
 
-def timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def record(
     event_type: str, actor: Any, target: str, data: dict[str, Any] | None = None
 ) -> AuditEvent:
+    """Write one event in the caller's transaction (or one of its own).
+
+    The event is inserted unsequenced: durable when the caller commits, and gone
+    with the caller's change if that rolls back. No shared lock is taken, so
+    concurrent requests do not queue here. The sequencer gives it its ``seq`` and
+    hashes after commit (``AUDIT_SEQUENCER`` = ``deferred``, PostgreSQL's default),
+    or at once in this same transaction (``inline``, the default on SQLite, where
+    writers are serialised anyway, and the test suite's).
+    """
     catalogue.get(event_type)  # an undeclared type is a bug: refuse it before writing
     data = data or {}
     actor_name = actor_ref(actor)
-    # Encoded before taking the lock: what the log cannot hold (floats, huge integers)
-    # is refused without poisoning the caller's transaction.
-    data_bytes = strict_bytes(data)  # NotCanonical is a ValueError
+    # Encoded before writing: what the log cannot hold (floats, huge integers) is
+    # refused without poisoning the caller's transaction, or the sequencer's.
+    strict_bytes(data)  # NotCanonical is a ValueError
     # Joins the caller's transaction (no savepoint) or opens one of its own.
     with transaction.atomic(savepoint=False):
-        head = _locked_head()
-        seq = head.seq + 1
-        at = timezone.now()
-        canonical = chain.event_canonical(
-            seq=seq,
-            at=timestamp(at),
-            event_type=event_type,
-            actor=actor_name,
-            target=target,
-            data_bytes=data_bytes,
-        )
-        leaf = chain.leaf_hash(canonical)
-        previous = bytes.fromhex(head.chain_hash)
-        link = chain.chain_hash(previous, leaf)
         event = AuditEvent.objects.create(
-            seq=seq,
-            at=at,
-            event_type=event_type,
-            actor=actor_name,
-            target=target,
-            data=data,
-            canonical=canonical.decode("utf-8"),
-            leaf_hash=leaf.hex(),
-            prev_hash=head.chain_hash,
-            chain_hash=link.hex(),
+            at=timezone.now(), event_type=event_type, actor=actor_name, target=target, data=data
         )
-        updated = ChainHead.objects.filter(pk=1, seq=head.seq).update(
-            seq=seq, chain_hash=link.hex()
-        )
-        if updated != 1:  # impossible under the row lock; never write a fork
-            raise RuntimeError("the audit chain head moved under its lock")
+        if sequencer.mode() == sequencer.INLINE:
+            sequencer.sequence_in_this_transaction(event.id)
+            event.refresh_from_db(fields=sequencer.SEQUENCED_COLUMNS)
     return event
 
 
-def _locked_head() -> ChainHead:
-    head = ChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is not None:
-        return head
-    # No head row: a new database, or a test database just flushed (the migration
-    # makes one). Concurrent first appends meet on the primary key: one creates the
-    # row, the others wait for it and then queue on its lock.
-    ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "chain_hash": chain.GENESIS.hex()})
-    head = ChainHead.objects.select_for_update().get(pk=1)
-    # Every append holds this lock, so under it "the head says empty" and "events
-    # exist" can only both be true if the head was lost: never start a fork.
-    if head.seq == 0 and AuditEvent.objects.exists():
-        raise RuntimeError("the audit chain head is missing while events exist")
-    return head
+# pg_advisory_xact_lock key of checkpoint signing ("AIRLOCKC" as a 64-bit integer).
+CHECKPOINT_LOCK = int.from_bytes(b"AIRLOCKC", "big") - (1 << 63)
 
 
 class NoSigningKey(RuntimeError):
     """No AUDIT_SIGNING_KEY is configured: checkpoints cannot be signed."""
+
+
+def _one_signer_at_a_time() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHECKPOINT_LOCK])
+    # SQLite: a writing transaction already excludes every other writer.
 
 
 def sign_checkpoint() -> Checkpoint | None:
@@ -111,9 +88,13 @@ def sign_checkpoint() -> Checkpoint | None:
     if signer is None:
         raise NoSigningKey("AUDIT_SIGNING_KEY is not configured")
     with transaction.atomic():
-        # Lock the head so the size and chain hash read here are one consistent state,
-        # and so two signers cannot race: the second waits and sees the first's work.
-        head = _locked_head()
+        # One signer at a time, so sizes are signed in the order they grow. The head is
+        # read, not locked: its row is one consistent (size, chain hash) of sequenced,
+        # immutable events, and the sequencer goes on extending the chain meanwhile.
+        _one_signer_at_a_time()
+        head = ChainHead.objects.filter(pk=1).first() or ChainHead(
+            seq=0, chain_hash=chain.GENESIS.hex()
+        )
         last = Checkpoint.objects.order_by("-tree_size").first()
         if last is not None and last.tree_size >= head.seq:
             return None

@@ -18,8 +18,8 @@ from rest_framework.views import APIView
 
 # The HTTP adapter authorises people, so it sits above accounts; the log itself does not.
 from accounts import roles
-from airlock.errors import Forbidden, InvalidInput, NotFound
-from audit import catalogue, keys, selectors
+from airlock.errors import Conflict, Forbidden, InvalidInput, NotFound
+from audit import catalogue, keys, selectors, sequencer
 from audit import verify as chain
 from audit.models import AuditEvent
 from audit.verification import checkpoint_rows, event_rows, verify_database
@@ -88,8 +88,16 @@ def _type_param(request: Request) -> str | None:
     return raw
 
 
-def _filtered(request: Request) -> QuerySet[AuditEvent]:
+class NotSequenced(Conflict):
+    """The event exists (it is committed) but has no place in the chain yet."""
+
+    code = "not_sequenced"
+    message = "the event is not sequenced yet"
+
+
+def _filtered(request: Request, through: int | None = None) -> QuerySet[AuditEvent]:
     return selectors.events(
+        through=through,
         after=_int_param(request, "after", minimum=0),
         event_type=_type_param(request),
         actor=request.query_params.get("actor") or None,
@@ -101,7 +109,9 @@ def _filtered(request: Request) -> QuerySet[AuditEvent]:
 
 class AuditEventList(APIView):
     """Append-only events in sequence order. Page with ``after``: pass the
-    ``next_after`` of one page to get the next."""
+    ``next_after`` of one page to get the next. Only sequenced events are listed;
+    ``sequenced_through`` says how far the chain reaches (events committed since
+    wait for the sequencer, usually milliseconds)."""
 
     @extend_schema(
         parameters=[*FILTERS, OpenApiParameter("limit", int, description=f"at most {PAGE_SIZE}")],
@@ -110,17 +120,20 @@ class AuditEventList(APIView):
             {
                 "results": AuditEventSerializer(many=True),
                 "next_after": serializers.IntegerField(allow_null=True),
+                "sequenced_through": serializers.IntegerField(),
             },
         ),
     )
     def get(self, request: Request) -> Response:
         _require_auditor(request)
         limit = _int_param(request, "limit", minimum=1) or PAGE_SIZE
-        page = list(_filtered(request)[: min(limit, PAGE_SIZE)])
+        through = sequencer.sequenced_through()
+        page = list(_filtered(request, through)[: min(limit, PAGE_SIZE)])
         return Response(
             {
                 "results": AuditEventSerializer(page, many=True).data,
                 "next_after": page[-1].seq if page else request.query_params.get("after"),
+                "sequenced_through": through,
             }
         )
 
@@ -128,15 +141,23 @@ class AuditEventList(APIView):
 class AuditExport(APIView):
     """JSON Lines: a header with the published keys, every checkpoint, then the events
     with everything ``audit/verify.py`` needs. Filters give a partial export, which
-    verifies only when it starts at the first event and is unfiltered."""
+    verifies only when it starts at the first event and is unfiltered. The header's
+    ``sequenced_through`` is the last sequence number the export covers: events
+    committed but not yet sequenced are in a later export."""
 
     @extend_schema(parameters=FILTERS, responses={(200, "application/jsonl"): str})
     def get(self, request: Request) -> StreamingHttpResponse:
         _require_auditor(request)
-        queryset = _filtered(request)
+        through = sequencer.sequenced_through()
+        queryset = _filtered(request, through)
 
         def lines() -> Iterator[str]:
-            header = {"kind": "header", "origin": keys.origin(), "keys": keys.published_keys()}
+            header = {
+                "kind": "header",
+                "origin": keys.origin(),
+                "keys": keys.published_keys(),
+                "sequenced_through": through,
+            }
             yield json.dumps(header) + "\n"
             for checkpoint in checkpoint_rows():
                 yield json.dumps({"kind": "checkpoint", **checkpoint}) + "\n"
@@ -159,12 +180,16 @@ class AuditVerify(APIView):
                 "first_bad_seq": serializers.IntegerField(allow_null=True),
                 "checkpoints": serializers.IntegerField(),
                 "problems": serializers.ListField(child=serializers.CharField()),
+                "unsequenced": serializers.IntegerField(),
             },
         )
     )
     def get(self, request: Request) -> Response:
+        """``events`` is the sequenced log that was verified; ``unsequenced`` how many
+        committed events wait for the sequencer (counted up to 10,000)."""
         _require_auditor(request)
-        return Response(verify_database().as_dict())
+        result = verify_database().as_dict()
+        return Response({**result, "unsequenced": sequencer.status()["unsequenced"]})
 
 
 class AuditProof(APIView):
@@ -186,8 +211,17 @@ class AuditProof(APIView):
     )
     def get(self, request: Request, seq: int) -> Response:
         _require_auditor(request)
-        event = AuditEvent.objects.filter(seq=seq).first()
+        through = sequencer.sequenced_through()
+        event = selectors.sequenced().filter(seq=seq, seq__lte=through).first()
         if event is None:
+            waiting = sequencer.status()["unsequenced"]
+            if through < seq <= through + waiting:
+                raise NotSequenced(
+                    f"event {seq} is not sequenced yet: the log is sequenced through "
+                    f"{through} and {waiting} committed events wait for the sequencer; "
+                    "ask again shortly",
+                    details={"sequenced_through": through, "unsequenced": waiting},
+                )
             raise NotFound(f"no audit event {seq}")
         checkpoint = selectors.latest_checkpoint_covering(seq)
         if checkpoint is None:
@@ -209,6 +243,15 @@ class AuditProof(APIView):
                 "checkpoint": checkpoint.note,
             }
         )
+
+
+@require_GET
+def sequencer_health(request: HttpRequest) -> JsonResponse:
+    """Public, for monitors: is the sequencer keeping up? 503 when stalled (the oldest
+    unsequenced event has waited longer than ``AUDIT_SEQUENCE_STALL_SECONDS``). It
+    names counts and ages only, never an event."""
+    state = sequencer.status()
+    return JsonResponse(state, status=503 if state["stalled"] else 200)
 
 
 @require_GET

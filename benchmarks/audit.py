@@ -1,35 +1,44 @@
-"""Audit log throughput and verification speed, on PostgreSQL.
+"""Audit log throughput, sequencing delay and verification speed, on PostgreSQL.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/airlock_bench_audit \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/airlock_auditseq_bench \\
         python benchmarks/audit.py --appends 4000 --verify-events 1000000
 
 Needs an empty scratch database (its name must contain "bench"); benchmarks/audit.sh
-makes one. Prints:
+makes one and also runs the pgbench ceiling. Prints, each next to its baseline from
+the same run:
 
-- appends per second through ``audit.services.record`` (each in its own
-  transaction, as a request writes one) with 1, 4 and 16 concurrent writers, each a
-  thread with its own connection; baseline in the same run: the same rows inserted
-  into an unchained copy of the table, which shows what serialising on the chain
-  head costs;
+- appends per second through ``audit.services.record``, each in its own transaction
+  as a request writes one, with 1, 4 and 16 concurrent writers. Each writer is a
+  process of its own with its own connection (threads would measure the GIL, not
+  the log). ``deferred``: the insert only, while a sequencer process
+  (``audit.sequencer.follow``, what ``manage.py audit_sequence --follow`` runs)
+  chains the events; the figure counts until the last event is *sequenced*.
+  Baseline ``head lock``: ``AUDIT_SEQUENCER=inline``, each writer sequencing its
+  event under the chain head's row lock until it commits (the old shape);
+- the time from a writer's commit to its event being sequenced (p50, p99);
 - for a log of ``--verify-events`` events (generated with the same chain code and
-  loaded with COPY): the time to sign a checkpoint over all of it and to verify it
-  (``audit_verify``'s code), in events per second.
+  loaded with COPY): a checkpoint over all of it, then ``verify_database`` in one
+  process and with a worker per core (what ``audit_verify`` runs) against the
+  previous verifier's code path (the ORM rows as dicts, ``_event_problem`` per
+  event, one ``Frontier.append`` per leaf), all over the same rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "airlock.settings")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "x" * 40)
+os.environ.setdefault("DB_POOL_MIN_SIZE", "1")  # 18 processes, each with its own pool
 os.environ.setdefault("AUDIT_SIGNING_KEY", "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=")
 
 import django
@@ -41,85 +50,146 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from airlock.canonical import strict_bytes  # noqa: E402
-from audit import catalogue  # noqa: E402
+from audit import catalogue, keys, sequencer  # noqa: E402
 from audit import verify as chain  # noqa: E402
 from audit.models import AuditEvent, ChainHead  # noqa: E402
 from audit.services import record, sign_checkpoint, timestamp  # noqa: E402
-from audit.verification import EVENT_COLUMNS, verify_database  # noqa: E402
+from audit.verification import EVENT_COLUMNS, checkpoint_rows, event_rows, verify_database  # noqa: E402
 
 catalogue.declare("bench.event", "written by the audit benchmark", "CC4.1")
 DATA = {"action": "data.export", "resource": "postgres://warehouse/customers", "approvals": 2}
-
-
-def run_writers(writers: int, total: int, append) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
-    per_writer = total // writers
-    barrier = threading.Barrier(writers + 1)
-    latencies: list[float] = []
-    lock = threading.Lock()
-    errors: list[BaseException] = []
-
-    def work(number: int) -> None:
-        mine = []
-        try:
-            barrier.wait()
-            for i in range(per_writer):
-                started = time.perf_counter()
-                append(number, i)
-                mine.append(time.perf_counter() - started)
-        except BaseException as exc:  # reported by the caller
-            errors.append(exc)
-        finally:
-            connection.close()
-            with lock:
-                latencies.extend(mine)
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    if errors:
-        raise errors[0]
-    return (per_writer * writers) / wall, sorted(latencies)
-
-
-def chained_append(number: int, i: int) -> None:
-    with transaction.atomic():
-        record("bench.event", f"writer:{number}", f"thing:{i}", DATA)
-
-
-def plain_append(number: int, i: int) -> None:
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO bench_plain (at, event_type, actor, target, data) "
-            "VALUES (now(), %s, %s, %s, %s)",
-            ["bench.event", f"writer:{number}", f"thing:{i}", '{"approvals": 2}'],
-        )
+FORK = multiprocessing.get_context("fork")
 
 
 def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p / 100))] * 1000
 
 
+# --- appends -------------------------------------------------------------------------------
+
+
+def _detach() -> None:
+    """Before forking: no connection, and no pool, for a child to inherit (a shared
+    socket interleaves two processes' queries). Each child opens its own."""
+    connection.close()
+    if hasattr(connection, "close_pool"):
+        connection.close_pool()
+
+
+def _writer(mode: str, number: int, count: int, start: Any, out: Any) -> None:
+    settings.AUDIT["SEQUENCER"] = mode
+    commits: list[tuple[int, float]] = []
+    latencies: list[float] = []
+    start.wait()
+    for i in range(count):
+        began = time.perf_counter()
+        with transaction.atomic():
+            event = record("bench.event", f"writer:{number}", f"thing:{i}", DATA)
+        latencies.append(time.perf_counter() - began)
+        commits.append((event.id, time.time()))
+    connection.close()
+    out.put((commits, latencies))
+
+
+def _follower(stop: Any, out: Any) -> None:
+    passes: list[tuple[float, int]] = []
+
+    def noted(_: int) -> None:
+        passes.append((time.time(), sequencer.sequenced_through()))
+
+    sequencer.follow(pause=0.005, should_stop=stop.is_set, on_pass=noted)
+    connection.close()
+    out.put(passes)
+
+
+def run_appends(mode: str, writers: int, total: int) -> dict[str, Any]:
+    """``writers`` processes writing ``total`` events between them; in deferred mode a
+    follower sequences them. The time runs until the last event is sequenced."""
+    per_writer = total // writers
+    start, stop, out, follower_out = FORK.Event(), FORK.Event(), FORK.Queue(), FORK.Queue()
+    before = sequencer.sequenced_through()
+    _detach()
+    follower = None
+    if mode == sequencer.DEFERRED:
+        follower = FORK.Process(target=_follower, args=(stop, follower_out))
+        follower.start()
+    procs = [
+        FORK.Process(target=_writer, args=(mode, n, per_writer, start, out)) for n in range(writers)
+    ]
+    for proc in procs:
+        proc.start()
+    time.sleep(0.5)  # every writer connected and waiting
+    began = time.time()
+    start.set()
+    results = [out.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+    written = time.time()
+    expected = before + per_writer * writers
+    while sequencer.sequenced_through() < expected:
+        time.sleep(0.002)
+    done = time.time()
+    passes: list[tuple[float, int]] = []
+    if follower is not None:
+        stop.set()
+        passes = follower_out.get()
+        follower.join()
+    commits = [c for r in results for c in r[0]]
+    latencies = sorted(x for r in results for x in r[1])
+    delays: list[float] = []
+    if passes:
+        seq_of = dict(
+            AuditEvent.objects.filter(id__in=[i for i, _ in commits]).values_list("id", "seq")
+        )
+        for event_id, committed in commits:
+            seq = seq_of[event_id]
+            sequenced_at = next(t for t, through in passes if through >= seq)
+            delays.append(max(sequenced_at - committed, 0.0))
+        delays.sort()
+    return {
+        "rate": per_writer * writers / (done - began),
+        "insert_rate": per_writer * writers / (written - began),
+        "latencies": latencies,
+        "delays": delays,
+    }
+
+
 def bench_appends(total: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE bench_plain (seq bigserial primary key, at timestamptz, event_type text, "
-            "actor text, target text, data jsonb)"
-        )
-    print(f"appends: {total} per configuration, each in its own transaction")
+    print(f"appends through record(): {total} per configuration, each in its own transaction,")
+    print("each writer a process with its own connection")
     for writers in (1, 4, 16):
-        base_rate, _ = run_writers(writers, total, plain_append)
-        rate, latencies = run_writers(writers, total, chained_append)
+        old = run_appends(sequencer.INLINE, writers, total)
+        new = run_appends(sequencer.DEFERRED, writers, total)
         print(
-            f"  {writers:2d} writers: {rate:7.0f} appends/s (p50 {pct(latencies, 50):.2f} ms, "
-            f"p99 {pct(latencies, 99):.2f} ms); unchained insert {base_rate:7.0f}/s; "
-            f"ratio {rate / base_rate:.2f}"
+            f"  {writers:2d} writers: deferred {new['rate']:6.0f} appends/s sequenced "
+            f"(inserts {new['insert_rate']:6.0f}/s, p50 {pct(new['latencies'], 50):.2f} ms, "
+            f"p99 {pct(new['latencies'], 99):.2f} ms) | head lock {old['rate']:6.0f}/s "
+            f"(p50 {pct(old['latencies'], 50):.2f} ms, p99 {pct(old['latencies'], 99):.2f} ms)"
+            f" | x{new['rate'] / old['rate']:.1f}"
         )
-    assert verify_database().ok
+        print(
+            f"              commit to sequenced: p50 {pct(new['delays'], 50):.1f} ms, "
+            f"p99 {pct(new['delays'], 99):.1f} ms, max {new['delays'][-1] * 1000:.1f} ms"
+        )
+    result = verify_database()
+    assert result.ok, result.problems
+    print(f"  the log verifies: {result.events} events, gapless")
+
+
+def bench_catch_up() -> None:
+    """What pgbench left unsequenced (audit.sh runs it first): one sequencer alone."""
+    waiting = AuditEvent.objects.filter(seq__isnull=True).count()
+    if not waiting:
+        return
+    started = time.perf_counter()
+    done = sequencer.sequence_all(wait=True)
+    took = time.perf_counter() - started
+    print(
+        f"sequencer catching up alone: {done} events in {took:.1f} s ({done / took:,.0f} events/s)"
+    )
+
+
+# --- verification -----------------------------------------------------------------------------
 
 
 def load_events(count: int) -> None:
@@ -127,12 +197,17 @@ def load_events(count: int) -> None:
     head = ChainHead.objects.get(pk=1)
     previous = bytes.fromhex(head.chain_hash)
     seq = head.seq
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM audit_auditevent")
+        next_id = cursor.fetchone()[0]
     start = datetime(2026, 1, 1, tzinfo=UTC)
     started = time.perf_counter()
+    columns = ("id", *EVENT_COLUMNS)
     with connection.cursor() as cursor:
-        with cursor.copy(f"COPY audit_auditevent ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY audit_auditevent ({', '.join(columns)}) FROM STDIN") as copy:
             for _ in range(count):
                 seq += 1
+                next_id += 1
                 at = start + timedelta(milliseconds=seq)
                 data_bytes = strict_bytes({**DATA, "n": seq})
                 canonical = chain.event_canonical(
@@ -147,6 +222,7 @@ def load_events(count: int) -> None:
                 link = chain.chain_hash(previous, leaf)
                 copy.write_row(
                     (
+                        next_id,
                         seq,
                         at,
                         "bench.bulk",
@@ -164,44 +240,99 @@ def load_events(count: int) -> None:
             "UPDATE audit_chainhead SET seq = %s, chain_hash = %s WHERE id = 1",
             [seq, previous.hex()],
         )
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('audit_auditevent', 'id'), %s)", [next_id]
+        )
+        cursor.execute("VACUUM ANALYZE audit_auditevent")
     print(f"  generated and loaded {count} events in {time.perf_counter() - started:.1f} s")
 
 
+def previous_verifier() -> chain.Result:
+    """The verifier as it was before this change, kept as the baseline: ORM rows as
+    dicts with a datetime formatted per event, the same checks event by event
+    (``_event_problem``), a Merkle frontier grown one leaf at a time."""
+    result = chain.Result()
+    pending = chain._open_checkpoints(checkpoint_rows(), keys.published_keys(), result)
+    frontier, previous, expected = chain.Frontier(), chain.GENESIS, 1
+    for event in event_rows():
+        seq = int(event["seq"])
+        if seq != expected:
+            result.fail(expected, f"event {expected} is missing")
+            break
+        problem, leaf = chain._event_problem(event, seq, previous)
+        if problem:
+            result.fail(seq, problem)
+            break
+        frontier.append(leaf)
+        previous = chain.chain_hash(previous, leaf)
+        result.events = seq
+        expected += 1
+        while pending and pending[0].size == frontier.size:
+            checkpoint = pending.pop(0)
+            if checkpoint.root != frontier.root() or checkpoint.chain != previous:
+                result.fail(checkpoint.size, "checkpoint mismatch")
+    return result
+
+
 def bench_verify(count: int) -> None:
-    print(f"verification over a log of {count + AuditEvent.objects.count()} events:")
+    print(f"verification over a log of {count + sequencer.sequenced_through()} events:")
     load_events(count)
-    total = AuditEvent.objects.count()
+    total = sequencer.sequenced_through()
     started = time.perf_counter()
     checkpoint = sign_checkpoint()
     sign_s = time.perf_counter() - started
     print(
-        f"  first checkpoint over {checkpoint.tree_size} events: {sign_s:.1f} s "
+        f"  a checkpoint over {checkpoint.tree_size} events: {sign_s:.1f} s "
         f"({checkpoint.tree_size / sign_s:,.0f} leaves/s)"
     )
+    runs = []
+    cores = os.cpu_count() or 1
+    for workers in (1, 1, cores):  # the second one-process run reads warm pages
+        started = time.perf_counter()
+        result = verify_database(workers=workers)
+        took = time.perf_counter() - started
+        assert result.ok, result.problems
+        assert result.events == total
+        runs.append((workers, total / took, took))
     started = time.perf_counter()
-    result = verify_database()
-    verify_s = time.perf_counter() - started
-    assert result.ok, result.problems
-    print(
-        f"  audit_verify: {result.events} events in {verify_s:.1f} s: "
-        f"{result.events / verify_s:,.0f} events/s"
-    )
-    assert result.events == total
+    old = previous_verifier()
+    old_s = time.perf_counter() - started
+    assert old.ok, old.problems
+    assert old.events == total
+    old_rate = total / old_s
+    print(f"  previous verifier: {total} events in {old_s:.1f} s: {old_rate:,.0f} events/s")
+    for workers, rate, took in runs:
+        print(
+            f"  verify_database(workers={workers}): {took:.2f} s: {rate:,.0f} events/s "
+            f"(x{rate / old_rate:.1f})"
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="audit log throughput and verification speed")
     parser.add_argument("--appends", type=int, default=4000)
     parser.add_argument("--verify-events", type=int, default=1_000_000)
+    parser.add_argument("--skip-appends", action="store_true")
+    parser.add_argument("--migrate-only", action="store_true")
     args = parser.parse_args()
     database = settings.DATABASES["default"]
     if database["ENGINE"] != "django.db.backends.postgresql" or "bench" not in database["NAME"]:
         print("set DATABASE_URL to an empty PostgreSQL database whose name contains 'bench'")
         return 2
     call_command("migrate", verbosity=0)
-    print(f"machine: {os.cpu_count()} cores; PostgreSQL {connection.pg_version // 10000}")
-    bench_appends(args.appends)
-    bench_verify(args.verify_events)
+    if args.migrate_only:
+        return 0
+    ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "chain_hash": chain.GENESIS.hex()})
+    print(
+        f"machine: {os.cpu_count()} cores; PostgreSQL {connection.pg_version // 10000}; "
+        f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    bench_catch_up()
+    if not args.skip_appends:
+        bench_appends(args.appends)
+    if args.verify_events:
+        bench_verify(args.verify_events)
+    print(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

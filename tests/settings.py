@@ -12,6 +12,10 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("AIRLOCK_RATE_LIMIT", "100000/min")
+# Each event sequenced in its writer's transaction, so a test that reads the log sees
+# it sequenced (a test's transaction never commits, so nothing after commit would
+# run). The sequencer's deferred mode has its own tests in tests/audit.
+os.environ.setdefault("AUDIT_SEQUENCER", "inline")
 # A fixed test key: base64 of 32 bytes of 0x07. Tests that rotate keys set their own.
 os.environ.setdefault("AUDIT_SIGNING_KEY", "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=")
 os.environ.setdefault("AUDIT_SIGNING_KEY_SINCE", "2026-01-01T00:00:00Z")

@@ -71,6 +71,27 @@ def test_a_frontier_resumes_where_it_stopped():
     assert resumed.root() == reference_mth(leaves(40))
 
 
+@pytest.mark.parametrize(
+    ("start", "chunks"), [(0, [1024]), (0, [3000]), (5, [1019, 1024, 7]), (1000, [2100, 1, 2048])]
+)
+def test_extending_by_blocks_builds_the_same_tree_as_appending(start, chunks):
+    """Whole aligned blocks are hashed level by level; the frontier must come out as
+    if every leaf had been appended, wherever the extension starts and stops."""
+    total = leaves(start + sum(chunks))
+    fast = chain.Frontier()
+    for leaf in total[:start]:
+        fast.append(leaf)
+    offset = start
+    for size in chunks:
+        fast.extend(total[offset : offset + size])
+        offset += size
+    slow = chain.Frontier()
+    for leaf in total:
+        slow.append(leaf)
+    assert (fast.size, fast.hashes) == (slow.size, slow.hashes)
+    assert fast.root() == reference_mth(total)
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 11, 16, 33])
 def test_every_inclusion_proof_verifies(n):
     tree = leaves(n)

@@ -171,6 +171,62 @@ def test_a_modified_row_is_found():
     assert result["first_bad_seq"] == 6
 
 
+def _one_byte_changed(text: str) -> str:
+    """The same text with one character near its end changed (hex stays hex)."""
+    position = len(text) - 2
+    replacement = "0" if text[position] != "0" else "1"
+    return text[:position] + replacement + text[position + 1 :]
+
+
+# What a changed byte in each column of event 6 makes verification say about it.
+TAMPERED = {
+    "seq": ("seq", "event 6 is missing (the next one is 7)"),
+    "at": ("at", "event 6: displayed fields differ from what was hashed (at)"),
+    "event_type": (
+        "event_type",
+        "event 6: displayed fields differ from what was hashed (event_type)",
+    ),
+    "actor": ("actor", "event 6: displayed fields differ from what was hashed (actor)"),
+    "target": ("target", "event 6: displayed fields differ from what was hashed (target)"),
+    "data": ("data", "event 6: displayed fields differ from what was hashed (data)"),
+    "canonical bytes": (
+        "canonical",
+        "event 6: displayed fields differ from what was hashed (data)",
+    ),
+    "canonical syntax": ("canonical", "event 6: canonical bytes are not JSON"),
+    "leaf_hash": ("leaf_hash", "event 6: leaf hash does not match its bytes"),
+    "prev_hash": ("prev_hash", "event 6: does not link to event 5"),
+    "chain_hash": ("chain_hash", "event 6: chain hash is wrong"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", TAMPERED)
+def test_a_changed_byte_in_any_column_of_a_sequenced_event_is_found_and_named(change):
+    append(10)
+    column, problem = TAMPERED[change]
+    event = AuditEvent.objects.get(seq=6)
+    if change == "seq":
+        value: object = 1006
+    elif change == "at":
+        from datetime import timedelta
+
+        value = event.at + timedelta(microseconds=1)
+    elif change == "data":
+        value = json.dumps({**event.data, "i": 50})
+    elif change == "canonical bytes":
+        value = event.canonical.replace('"i":5', '"i":7')
+    elif change == "canonical syntax":
+        value = event.canonical[:-1] + "]"
+    else:
+        value = _one_byte_changed(getattr(event, column))
+    raw(f"UPDATE audit_auditevent SET {column} = %s WHERE seq = 6", [value])  # noqa: S608
+    result = verify_database()
+    assert not result.ok
+    assert result.first_bad_seq == 6
+    assert result.problems[0] == problem
+
+
 @pytest.mark.django_db
 def test_a_modified_canonical_form_is_found():
     append(10)
@@ -517,6 +573,10 @@ def test_audit_grants_prints_a_least_privilege_role():
     sql = out.getvalue()
     assert "REVOKE UPDATE, DELETE, TRUNCATE ON audit_auditevent, audit_checkpoint FROM app;" in sql
     assert "GRANT SELECT, INSERT ON audit_auditevent, audit_checkpoint TO app;" in sql
+    assert (
+        "GRANT UPDATE (seq, canonical, leaf_hash, prev_hash, chain_hash) ON audit_auditevent "
+        "TO app;" in sql
+    )
 
 
 @pytest.mark.django_db
@@ -528,3 +588,63 @@ def test_a_lost_chain_head_never_starts_a_fork():
         cursor.execute("DELETE FROM audit_chainhead")
     with pytest.raises(RuntimeError, match="head is missing while events exist"):
         record("after.loss", "system", "x", {})
+
+
+# --- verification in parallel (manage.py audit_verify) -------------------------------------
+
+
+@pytest.fixture
+def small_parts(monkeypatch):
+    """Parts of 4 events, so a log of 22 spans six worker ranges."""
+    from audit import verification
+
+    monkeypatch.setattr(verification, "PART_SIZE", 4)
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_verification_agrees_on_an_untouched_log(small_parts):
+    append(9)
+    sign_checkpoint()
+    append(13)
+    sign_checkpoint()
+    parallel = verify_database(workers=2)
+    assert parallel.as_dict() == verify_database(workers=1).as_dict()
+    assert (parallel.ok, parallel.events, parallel.checkpoints) == (True, 22, 2)
+
+
+PARALLEL_TAMPERING = {
+    # event 9 opens the third range of four: its link to 8 is checked across ranges
+    "a broken link at a range's first event": (
+        "UPDATE audit_auditevent SET prev_hash = %s WHERE seq = 9",
+        ["00" * 32],
+        9,
+    ),
+    "the last event of a range deleted": ("DELETE FROM audit_auditevent WHERE seq = 8", [], 8),
+    "a changed event inside a range": (
+        """UPDATE audit_auditevent SET data = '{"i": 99, "note": "ü"}' WHERE seq = 14""",
+        [],
+        14,
+    ),
+    "an event past the head": (
+        "INSERT INTO audit_auditevent (seq, at, event_type, actor, target, data, canonical, "
+        "leaf_hash, prev_hash, chain_hash) SELECT 23, at, event_type, actor, target, data, "
+        "canonical, leaf_hash, prev_hash, chain_hash FROM audit_auditevent WHERE seq = 22",
+        [],
+        23,
+    ),
+}
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("tampering", PARALLEL_TAMPERING)
+def test_parallel_verification_finds_what_one_pass_finds(small_parts, tampering):
+    sql, params, first_bad = PARALLEL_TAMPERING[tampering]
+    append(22)
+    sign_checkpoint()
+    raw(sql, params)
+    one_pass = verify_database(workers=1)
+    parallel = verify_database(workers=3)
+    assert not parallel.ok
+    assert parallel.first_bad_seq == one_pass.first_bad_seq == first_bad

@@ -11,6 +11,9 @@ REVOKE UPDATE, DELETE, TRUNCATE ON audit_auditevent, audit_checkpoint FROM {role
 REVOKE DELETE, TRUNCATE ON audit_chainhead FROM {role};
 -- The role may move the chain head forward (UPDATE) but never remove it.
 GRANT SELECT, INSERT ON audit_auditevent, audit_checkpoint TO {role};
+-- The sequencer fills in an event's place in the chain, once (the trigger refuses any
+-- other change): UPDATE of those five columns only.
+GRANT UPDATE (seq, canonical, leaf_hash, prev_hash, chain_hash) ON audit_auditevent TO {role};
 GRANT SELECT, UPDATE ON audit_chainhead TO {role};
 """
 

@@ -1,4 +1,5 @@
 import json
+import os
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -13,9 +14,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="processes checking ranges of the log at once (PostgreSQL; default: cores)",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
-        result = verify_database()
+        workers = options["workers"]
+        result = verify_database(workers=max(workers if isinstance(workers, int) else 1, 1))
         if options["json"]:
             self.stdout.write(json.dumps(result.as_dict()))
         elif result.ok:

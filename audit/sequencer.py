@@ -1,0 +1,284 @@
+"""The sequencer: committed, unsequenced events get their place in the chain.
+
+``record`` inserts an event with ``seq`` NULL and empty hash columns. A pass of the
+sequencer, in one transaction of its own:
+
+1. locks the one-row chain head (``SELECT … FOR UPDATE``; ``SKIP LOCKED`` when it
+   must not wait), so one pass at a time extends the chain;
+2. reads the oldest unsequenced events that are committed, in insertion-``id``
+   order (the partial index ``audit_event_unsequenced`` holds only those, so this
+   is not a scan of the log);
+3. gives them consecutive ``seq`` numbers after the head's and computes each one's
+   canonical bytes, leaf hash and chain hash, exactly as ``record`` did before;
+4. writes them with one UPDATE (the only change the triggers allow an event) and
+   moves the head.
+
+Ids are handed out at insert and committed in any order, so an event whose
+transaction commits late is simply found by a later pass and gets a later ``seq``:
+nothing is skipped, and no "floor" below which events are assumed done is needed.
+A transaction's own events have increasing ids, so they keep their order.
+
+Who runs passes (``AUDIT_SEQUENCER``):
+
+- ``inline`` (the default on SQLite, and the test suite's): ``record`` runs one in
+  the writer's own transaction, so the event is sequenced when ``record`` returns.
+  That serialises writers on the head lock until they commit: the old shape.
+- ``deferred`` (the default on PostgreSQL): ``record`` only inserts. A long-running
+  ``manage.py audit_sequence --follow`` polls every ``AUDIT_SEQUENCE_POLL_MS`` and
+  sequences what has committed; the ``audit.sequence`` beat task is the safety net
+  and the stall alarm.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from airlock.canonical import strict_bytes
+from audit import verify as chain
+from audit.models import AuditEvent, ChainHead
+
+logger = logging.getLogger(__name__)
+
+INLINE = "inline"
+DEFERRED = "deferred"
+MODES = (INLINE, DEFERRED)
+SEQUENCED_COLUMNS = ("seq", "canonical", "leaf_hash", "prev_hash", "chain_hash")
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, "AUDIT", {}).get(name) or default
+
+
+def mode() -> str:
+    chosen = _setting("SEQUENCER", "")
+    if not chosen:
+        return DEFERRED if connection.vendor == "postgresql" else INLINE
+    if chosen not in MODES:
+        raise ValueError(f"AUDIT_SEQUENCER must be one of {', '.join(MODES)}, not {chosen!r}")
+    return str(chosen)
+
+
+def batch_size() -> int:
+    return int(_setting("SEQUENCE_BATCH", 5000))
+
+
+def stall_seconds() -> int:
+    return int(_setting("SEQUENCE_STALL_SECONDS", 30))
+
+
+# --- the chain head ---------------------------------------------------------------------
+
+
+def locked_head(*, wait: bool = True) -> ChainHead | None:
+    """The chain head under a row lock, held until the transaction ends. With
+    ``wait=False``, None when another pass holds it (it will do the work)."""
+    query = ChainHead.objects.filter(pk=1)
+    head = (
+        query.select_for_update() if wait else query.select_for_update(skip_locked=True)
+    ).first()
+    if head is not None:
+        return head
+    if not wait and ChainHead.objects.filter(pk=1).exists():
+        return None  # there is a head, and it is locked
+    # No head row: a new database, or a test database just flushed (the migration
+    # makes one). Concurrent first passes meet on the primary key: one creates the
+    # row, the others wait for it and then queue on its lock.
+    ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "chain_hash": chain.GENESIS.hex()})
+    head = ChainHead.objects.select_for_update().get(pk=1)
+    # Every pass holds this lock, so under it "the head says empty" and "sequenced
+    # events exist" can only both be true if the head was lost: never start a fork.
+    if head.seq == 0 and AuditEvent.objects.filter(seq__isnull=False).exists():
+        raise RuntimeError("the audit chain head is missing while events exist")
+    return head
+
+
+def sequenced_through() -> int:
+    """The largest ``seq`` given so far (committed): the log is gapless up to it."""
+    head = ChainHead.objects.filter(pk=1).values_list("seq", flat=True).first()
+    return int(head or 0)
+
+
+# --- a pass -------------------------------------------------------------------------------
+
+
+class SequencingError(RuntimeError):
+    """An unsequenced event cannot be sequenced (its data is not canonical JSON, or
+    the rows moved under the lock): the sequencer stops there rather than skip it."""
+
+
+def sequence_pending(*, limit: int | None = None, wait: bool = False, from_id: int = 0) -> int:
+    """One pass in a transaction of its own: how many events it sequenced (0 when
+    there was nothing to do, or when another pass holds the head and ``wait`` is
+    false). ``from_id``: look only at events with that insertion id or a later one."""
+    return _pass(limit, wait, from_id)[0]
+
+
+def _pass(limit: int | None, wait: bool, from_id: int) -> tuple[int, int]:
+    """(events sequenced, the last one's id)."""
+    with transaction.atomic():
+        head = locked_head(wait=wait)
+        if head is None:
+            return 0, from_id
+        if connection.vendor == "postgresql":
+            # Walk the partial index in id order, never a bitmap scan: a plain index
+            # scan marks the entries that sequenced rows left behind as dead as it
+            # passes them, so the next pass skips them instead of visiting their heap
+            # pages again (measured: 21 ms, then 0.7 ms, over 84,000 such entries).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+        return _sequence_locked(head, limit or batch_size(), from_id)
+
+
+def sequence_in_this_transaction(from_id: int) -> int:
+    """Inline mode: sequence this transaction's event ``from_id`` (and anything
+    visible after it), holding the head's lock until the caller commits. Its earlier
+    events were sequenced by their own calls; committed events before it (left by
+    a deferred writer) wait for a full pass, all of a transaction's together."""
+    head = locked_head(wait=True)
+    assert head is not None
+    total = 0
+    while True:
+        done, last = _sequence_locked(head, batch_size(), from_id)
+        if not done:
+            return total
+        total, from_id = total + done, last + 1
+
+
+def sequence_all(*, wait: bool = True) -> int:
+    """Passes until none is left (or another sequencer is at work, ``wait=False``)."""
+    total = 0
+    while done := sequence_pending(wait=wait):
+        total += done
+    return total
+
+
+def _sequence_locked(head: ChainHead, limit: int, from_id: int = 0) -> tuple[int, int]:
+    waiting = AuditEvent.objects.filter(seq__isnull=True)
+    if from_id:
+        waiting = waiting.filter(id__gte=from_id)
+    rows = list(
+        waiting.order_by("id").values_list("id", "at", "event_type", "actor", "target", "data")[
+            :limit
+        ]
+    )
+    if not rows:
+        return 0, from_id
+    seq, previous = head.seq, bytes.fromhex(head.chain_hash)
+    updates: list[tuple[int, int, str, str, str, str]] = []
+    for event_id, at, event_type, actor, target, data in rows:
+        seq += 1
+        try:
+            data_bytes = strict_bytes(data)
+        except ValueError as exc:
+            raise SequencingError(f"audit event id {event_id} cannot be sequenced: {exc}") from exc
+        canonical = chain.event_canonical(
+            seq=seq,
+            at=timestamp(at),
+            event_type=event_type,
+            actor=actor,
+            target=target,
+            data_bytes=data_bytes,
+        )
+        leaf = chain.leaf_hash(canonical)
+        link = chain.chain_hash(previous, leaf)
+        updates.append(
+            (event_id, seq, canonical.decode("utf-8"), leaf.hex(), previous.hex(), link.hex())
+        )
+        previous = link
+    if _write(updates) != len(updates):  # impossible under the lock; never write a fork
+        raise SequencingError("unsequenced audit events moved under the sequencer's lock")
+    moved = ChainHead.objects.filter(pk=1, seq=head.seq).update(seq=seq, chain_hash=previous.hex())
+    if moved != 1:
+        raise SequencingError("the audit chain head moved under its lock")
+    head.seq, head.chain_hash = seq, previous.hex()
+    return len(updates), rows[-1][0]
+
+
+def _write(updates: Sequence[tuple[int, int, str, str, str, str]]) -> int:
+    table = AuditEvent._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement for the whole batch: a VALUES list joined on the id.
+            values = ", ".join(["(%s::bigint, %s::bigint, %s, %s, %s, %s)"] * len(updates))
+            cursor.execute(
+                f"UPDATE {table} AS e SET seq = v.seq, canonical = v.canonical, "  # noqa: S608 (our table name)
+                "leaf_hash = v.leaf_hash, prev_hash = v.prev_hash, chain_hash = v.chain_hash "
+                f"FROM (VALUES {values}) "
+                "AS v(id, seq, canonical, leaf_hash, prev_hash, chain_hash) "
+                "WHERE e.id = v.id AND e.seq IS NULL",
+                [value for row in updates for value in row],
+            )
+            return int(cursor.rowcount)
+        written = 0
+        for event_id, seq, canonical, leaf, previous, link in updates:
+            cursor.execute(
+                f"UPDATE {table} SET seq = %s, canonical = %s, leaf_hash = %s, "  # noqa: S608
+                "prev_hash = %s, chain_hash = %s WHERE id = %s AND seq IS NULL",
+                [seq, canonical, leaf, previous, link, event_id],
+            )
+            written += int(cursor.rowcount)
+        return written
+
+
+def follow(
+    *,
+    pause: float = 0.01,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_pass: Callable[[int], None] | None = None,
+) -> None:
+    """The production sequencer (``manage.py audit_sequence --follow``): a pass, and
+    when there was nothing to do a ``pause``, until ``should_stop()``. It waits for
+    the head when another sequencer holds it, so a second follower is a standby.
+    ``on_pass(count)`` after each pass that sequenced something."""
+    while not should_stop():
+        try:
+            done = sequence_pending(wait=True)
+        except SequencingError as exc:
+            logger.error("AUDIT SEQUENCER CANNOT PROCEED: %s", exc)
+            done = 0
+            time.sleep(1)
+        except DatabaseError:
+            logger.exception("audit sequencer pass failed; retrying")
+            connection.close()
+            done = 0
+            time.sleep(1)
+        if done and on_pass is not None:
+            on_pass(done)
+        if not done:
+            time.sleep(pause)
+
+
+# --- is it keeping up? ----------------------------------------------------------------------
+
+
+def status(now: datetime | None = None) -> dict[str, Any]:
+    """What the sequencer has done and what waits: ``sequenced_through``, how many
+    events wait (``unsequenced``, counted up to 10,000), the age of the oldest, and
+    ``stalled`` when that age passes ``AUDIT_SEQUENCE_STALL_SECONDS``."""
+    now = now or timezone.now()
+    waiting = AuditEvent.objects.filter(seq__isnull=True)
+    oldest = waiting.order_by("id").values_list("at", flat=True).first()
+    age = max((now - oldest).total_seconds(), 0.0) if oldest else 0.0
+    return {
+        "mode": mode(),
+        "sequenced_through": sequenced_through(),
+        "unsequenced": waiting.order_by()[:10_000].count(),
+        "oldest_unsequenced_seconds": round(age, 3),
+        "stalled": oldest is not None and age > stall_seconds(),
+    }
+
+
+def stall_threshold() -> timedelta:
+    return timedelta(seconds=stall_seconds())
