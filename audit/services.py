@@ -8,6 +8,7 @@ no shared lock; ``audit.sequencer`` puts committed events in the chain.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -19,7 +20,7 @@ from audit import verify as chain
 from audit.models import AuditEvent, ChainHead, Checkpoint
 from audit.sequencer import timestamp
 
-__all__ = ["actor_ref", "record", "sign_checkpoint", "timestamp"]
+__all__ = ["actor_ref", "record", "record_all", "sign_checkpoint", "timestamp"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,21 +49,38 @@ def record(
     or at once in this same transaction (``inline``, the default on SQLite, where
     writers are serialised anyway, and the test suite's).
     """
-    catalogue.get(event_type)  # an undeclared type is a bug: refuse it before writing
-    data = data or {}
-    actor_name = actor_ref(actor)
-    # Encoded before writing: what the log cannot hold (floats, huge integers) is
-    # refused without poisoning the caller's transaction, or the sequencer's.
-    strict_bytes(data)  # NotCanonical is a ValueError
+    return record_all([(event_type, actor, target, data)])[0]
+
+
+def record_all(
+    events: Sequence[tuple[str, Any, str, dict[str, Any] | None]],
+) -> list[AuditEvent]:
+    """``record`` for several events of one change, in their order, with one INSERT:
+    a request decided at filing writes its creation and its decision together."""
+    rows = []
+    for event_type, actor, target, data in events:
+        catalogue.get(event_type)  # an undeclared type is a bug: refuse it before writing
+        data = data or {}
+        # Encoded before writing: what the log cannot hold (floats, huge integers) is
+        # refused without poisoning the caller's transaction, or the sequencer's.
+        strict_bytes(data)  # NotCanonical is a ValueError
+        rows.append(
+            AuditEvent(
+                at=timezone.now(),
+                event_type=event_type,
+                actor=actor_ref(actor),
+                target=target,
+                data=data,
+            )
+        )
     # Joins the caller's transaction (no savepoint) or opens one of its own.
     with transaction.atomic(savepoint=False):
-        event = AuditEvent.objects.create(
-            at=timezone.now(), event_type=event_type, actor=actor_name, target=target, data=data
-        )
+        AuditEvent.objects.bulk_create(rows)  # ids in insertion order: the events' order
         if sequencer.mode() == sequencer.INLINE:
-            sequencer.sequence_in_this_transaction(event.id)
-            event.refresh_from_db(fields=sequencer.SEQUENCED_COLUMNS)
-    return event
+            sequencer.sequence_in_this_transaction(min(row.id for row in rows))
+            for row in rows:
+                row.refresh_from_db(fields=sequencer.SEQUENCED_COLUMNS)
+    return rows
 
 
 # pg_advisory_xact_lock key of checkpoint signing ("AIRLOCKC" as a 64-bit integer).

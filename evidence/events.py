@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db.models import Count, Max, Min, QuerySet
 
+from audit import selectors as audit_selectors
+from audit import sequencer
 from audit.models import AuditEvent, Checkpoint
 from audit.verify import GENESIS, Frontier
 
@@ -23,6 +25,14 @@ CHUNK = 5000
 
 def _sequenced() -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(seq__isnull=False)
+
+
+def all_sequenced_before(moment: datetime) -> bool:
+    """Whether every event written before ``moment`` has its place in the chain, after
+    a sequencing pass of our own (a no-op where appends sequence inline): a package
+    describes the log "sequenced through N" and must leave none of its period out."""
+    sequencer.sequence_all(wait=True)
+    return not audit_selectors.unsequenced_before(moment)
 
 
 def in_range(seq_from: int, seq_to: int) -> QuerySet[AuditEvent]:

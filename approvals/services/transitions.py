@@ -27,7 +27,7 @@ from approvals.models import (
     ActionStatus,
 )
 from audit import catalogue
-from audit.services import record
+from audit.services import record, record_all
 from policies.decisions import Decision, Effect
 
 Principal = User | Agent
@@ -120,14 +120,13 @@ def file(
     if rows:
         ActionReviewerGroup.objects.bulk_create(rows)
     selectors.know_new(action, rows)
-    record(catalogue.ACTION_CREATED, actor, action.audit_target, created)
+    events: list[tuple[str, Any, str, dict[str, Any] | None]] = [
+        (catalogue.ACTION_CREATED, actor, action.audit_target, created)
+    ]
     if status in FINAL_STATUSES:
-        record(
-            STATUS_EVENT[status],
-            "policy",
-            action.audit_target,
-            {"from": None, "to": status, "rules": list(decision.rules)},
-        )
+        to = {"from": None, "to": status, "rules": list(decision.rules)}
+        events.append((STATUS_EVENT[status], "policy", action.audit_target, to))
+    record_all(events)  # one INSERT for the creation and, decided at once, the decision
     dispatch.emit(action, dispatch.FILED, reviewer_groups=groups)
 
 
