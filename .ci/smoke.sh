@@ -18,7 +18,9 @@ PERSON=$($M create_token "smoke-reviewer-$suffix@example.com")
 
 .venv/bin/uvicorn airlock.asgi:application --host 127.0.0.1 --port "$PORT" --log-level warning &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+$M audit_sequence --follow &  # the production sequencer (docker-compose's `sequencer`)
+SEQUENCER=$!
+trap 'kill $SERVER $SEQUENCER 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 
 BASE="http://127.0.0.1:$PORT"
@@ -34,4 +36,10 @@ ID=$(curl -fsS -X POST "$BASE/api/v1/actions" -H "Authorization: Bearer $AGENT" 
 curl -fsS -X POST "$BASE/api/v1/actions/$ID/approve" -H "Authorization: Bearer $PERSON" \
   -H 'Content-Type: application/json' -d '{}' >/dev/null
 curl -fsS "$BASE/api/v1/actions/$ID?wait=1" -H "Authorization: Bearer $AGENT" | grep -q '"status":"approved"'
-echo "smoke test ok: healthz, docs, static files, file and approve over HTTP"
+# The request's events were inserted unsequenced and chained by the follower.
+for _ in $(seq 1 50); do
+  $M audit_sequence --check 2>/dev/null | grep -q "\"unsequenced\": 0," && break; sleep 0.2
+done
+$M audit_sequence --check
+$M audit_verify
+echo "smoke test ok: healthz, docs, static files, file and approve over HTTP, audit chained"
