@@ -32,7 +32,9 @@ REVIEWER=$($M create_token "fuzz-reviewer-$suffix@example.com")
 $PY -m uvicorn airlock.asgi:application --host 127.0.0.1 --port "$PORT" --log-level warning \
   >"$OUT/server.log" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+$M audit_sequence --follow >"$OUT/sequencer.log" 2>&1 &  # the production shape
+SEQUENCER=$!
+trap 'kill $SERVER $SEQUENCER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 BASE="http://127.0.0.1:$PORT"
 
