@@ -245,7 +245,7 @@ def follow(
     while not should_stop():
         try:
             done = sequence_pending(wait=True)
-        except SequencingError as exc:
+        except RuntimeError as exc:  # SequencingError, or a lost chain head: never fork
             logger.error("AUDIT SEQUENCER CANNOT PROCEED: %s", exc)
             done = 0
             time.sleep(1)

@@ -57,30 +57,54 @@ def record_all(
 ) -> list[AuditEvent]:
     """``record`` for several events of one change, in their order, with one INSERT:
     a request decided at filing writes its creation and its decision together."""
-    rows = []
+    rows: list[tuple[AuditEvent, str]] = []
     for event_type, actor, target, data in events:
         catalogue.get(event_type)  # an undeclared type is a bug: refuse it before writing
         data = data or {}
         # Encoded before writing: what the log cannot hold (floats, huge integers) is
         # refused without poisoning the caller's transaction, or the sequencer's.
-        strict_bytes(data)  # NotCanonical is a ValueError
-        rows.append(
-            AuditEvent(
-                at=timezone.now(),
-                event_type=event_type,
-                actor=actor_ref(actor),
-                target=target,
-                data=data,
-            )
+        data_text = strict_bytes(data).decode("utf-8")  # NotCanonical is a ValueError
+        event = AuditEvent(
+            at=timezone.now(), event_type=event_type, actor=actor_ref(actor), target=target
         )
+        event.data = data
+        rows.append((event, data_text))
     # Joins the caller's transaction (no savepoint) or opens one of its own.
     with transaction.atomic(savepoint=False):
-        AuditEvent.objects.bulk_create(rows)  # ids in insertion order: the events' order
+        # One INSERT, without the model's save machinery: this runs in every request
+        # that decides anything (measured: 0.7 ms against 1.0 ms per append here).
+        for (event, _), event_id in zip(rows, _insert(rows), strict=True):
+            event.id = event_id
+            event._state.adding, event._state.db = False, connection.alias
         if sequencer.mode() == sequencer.INLINE:
-            sequencer.sequence_in_this_transaction(min(row.id for row in rows))
-            for row in rows:
-                row.refresh_from_db(fields=sequencer.SEQUENCED_COLUMNS)
-    return rows
+            sequencer.sequence_in_this_transaction(min(event.id for event, _ in rows))
+            for event, _ in rows:
+                event.refresh_from_db(fields=sequencer.SEQUENCED_COLUMNS)
+    return [event for event, _ in rows]
+
+
+def _insert(rows: Sequence[tuple[AuditEvent, str]]) -> list[int]:
+    """Insert unsequenced rows in their order; their ids, in the same order."""
+    table = AuditEvent._meta.db_table
+    data_value = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    values = ", ".join(f"(%s, %s, %s, %s, {data_value}, '', '', '', '')" for _ in rows)
+    params: list[Any] = []
+    for event, data_text in rows:
+        params += [event.at, event.event_type, event.actor, event.target, data_text]
+    returning = connection.features.can_return_columns_from_insert
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (at, event_type, actor, target, data, canonical, "  # noqa: S608 (our table)
+            f"leaf_hash, prev_hash, chain_hash) VALUES {values}"
+            + (" RETURNING id" if returning else ""),
+            params,
+        )
+        if returning:
+            # Ids are drawn in VALUES order; RETURNING's own order is not promised.
+            return sorted(int(row[0]) for row in cursor.fetchall())
+        if len(rows) != 1:
+            raise RuntimeError("this database returns no ids from a multi-row INSERT")
+        return [int(cursor.lastrowid)]
 
 
 # pg_advisory_xact_lock key of checkpoint signing ("AIRLOCKC" as a 64-bit integer).

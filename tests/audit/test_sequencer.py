@@ -463,3 +463,15 @@ def test_a_period_is_complete_only_once_its_events_are_sequenced(deferred):
     assert selectors.unsequenced_before(end) == 1
     sequencer.sequence_all()
     assert selectors.unsequenced_before(end) == 0
+
+
+@pytest.mark.django_db
+def test_the_follower_stays_up_and_says_why_when_it_cannot_proceed(deferred, caplog):
+    """A bad row stops sequencing at that row; the follower logs ERROR and keeps
+    trying (the stall alarm then fires) rather than dying or skipping the row."""
+    AuditEvent.objects.create(event_type="test.event", actor="system", target="b", data={"x": 0.5})
+    passes = iter(range(2))
+    with caplog.at_level(logging.ERROR, logger="audit.sequencer"):
+        sequencer.follow(pause=0, should_stop=lambda: next(passes, None) is None)
+    assert caplog.text.count("AUDIT SEQUENCER CANNOT PROCEED") == 2
+    assert sequencer.sequenced_through() == 0
