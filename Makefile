@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint fuzz bench bench-screening bench-screening-sentences worker beat clean
+.PHONY: install run test lint fuzz bench bench-http bench-screening bench-screening-sentences worker beat clean
 
 $(BIN)/.installed: pyproject.toml client/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Airlock needs Python 3.11"'
@@ -44,6 +44,11 @@ fuzz: $(BIN)/.installed
 # Measures ingest throughput against a fresh server on PostgreSQL (see docs/performance.md).
 bench: $(BIN)/.installed
 	bash benchmarks/ingest.sh
+
+# The HTTP fast path with wrk, next to pgbench, a bare Django view and the previous
+# revision, all in one run (docs/performance.md, "The HTTP fast path").
+bench-http: $(BIN)/.installed
+	$(BIN)/python benchmarks/http_fastpath.py
 
 # Screening quality on realistic payloads (now, before, plain Presidio) and speed.
 bench-screening: $(BIN)/.installed
