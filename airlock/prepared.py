@@ -80,4 +80,39 @@ class PreparedGet(Generic[M]):
         return obj
 
 
-__all__ = ["PreparedGet"]
+def insert(obj: Model) -> None:
+    """``obj.save(force_insert=True)`` for a model whose primary key is set before the
+    insert (a UUID default), with the INSERT statement built once: Django's save
+    resolves and quotes every column again on each call. Values are prepared by each
+    field, exactly as save prepares them. No signals are sent (nothing here listens
+    for these models'); use ``save()`` where that matters."""
+    model = type(obj)
+    connection = connections[obj._state.db or "default"]
+    sql, fields = _insert_statement(model, connection.vendor)
+    values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+_insert_statements: dict[tuple[type[Model], str], tuple[str, list[Any]]] = {}
+
+
+def _insert_statement(model: type[Model], vendor: str) -> tuple[str, list[Any]]:
+    key = (model, vendor)
+    statement = _insert_statements.get(key)
+    if statement is None:
+        meta = model._meta
+        if meta.pk is None or meta.pk.db_returning or meta.parents:
+            raise ValueError(f"{model.__name__}: only models with a preset primary key")
+        fields = [field for field in meta.local_concrete_fields if not field.generated]
+        quote = connections["default"].ops.quote_name
+        columns = ", ".join(quote(str(field.column)) for field in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+        statement = _insert_statements[key] = (sql, fields)
+    return statement
+
+
+__all__ = ["PreparedGet", "insert"]

@@ -16,6 +16,7 @@ from uuid import UUID
 from django.utils import timezone
 
 from accounts.models import Agent, User
+from airlock import prepared
 from airlock.errors import NotFound
 from approvals import dispatch, selectors
 from approvals.exceptions import NotPending
@@ -109,7 +110,7 @@ def file(
         raise ValueError(f"a request decided {decision.effect} cannot be filed as {status}")
     if status in FINAL_STATUSES:
         action.decided_at = action.created_at
-    action.save(force_insert=True)
+    prepared.insert(action)  # save(force_insert=True), its statement built once
     # Held for screening, the groups are every group that could review it once its
     # data classes are known: they may open it while it is screened (nothing of the
     # payload shows), and screening's decision replaces them with the real ones.

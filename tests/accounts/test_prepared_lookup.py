@@ -54,3 +54,25 @@ def test_revocation_counts_on_the_next_look_up_and_every_thread_sees_it():
     revoke_agent(name="etl-bot")
     assert principal_for_token(identity.token) is None
     assert principal_for_token(identity.token.replace("alk_agt_", "alk_agt_x")) is None
+
+
+def test_the_prepared_insert_stores_what_save_would():
+    from approvals.models import ActionRequest
+    from approvals.services import submit
+
+    owner = make_person("owner@example.com")
+    identity = make_agent(owner.user, name="etl-bot")
+    filed = submit(
+        actor=identity.agent,
+        data={
+            "action": "orders.read",
+            "resource": "db/orders",
+            "environment": "prod",
+            "context": {"run": "r-1"},
+            "justification": "nightly",
+        },
+    ).action
+    stored = ActionRequest.objects.get(pk=filed.pk)
+    for field in ActionRequest._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(filed, field.attname), field.name
+    assert stored.context == {"run": "r-1"}  # JSON prepared by the field, as save does
