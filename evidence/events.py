@@ -55,7 +55,7 @@ def stream(seq_from: int, seq_to: int) -> Iterator[tuple[int, str, str, str, str
     rows = in_range(seq_from, seq_to).values_list(
         "seq", "event_type", "actor", "target", "canonical", "leaf_hash"
     )
-    yield from rows.iterator(chunk_size=CHUNK)
+    yield from rows.iterator(chunk_size=CHUNK)  # type: ignore[misc]  # seq is not null here
 
 
 def canonical_of_type(seq_from: int, seq_to: int, types: Iterable[str]) -> Iterator[str]:
@@ -86,7 +86,7 @@ def canonical_before(seq_to: int, types: Iterable[str]) -> Iterator[tuple[int, s
         .order_by("seq")
         .values_list("seq", "canonical")
     )
-    yield from rows.iterator(chunk_size=CHUNK)
+    yield from rows.iterator(chunk_size=CHUNK)  # type: ignore[misc]  # seq is not null here
 
 
 def leaves(*, after: int, up_to: int) -> Iterator[bytes]:
@@ -125,4 +125,4 @@ def checkpoint_covering(seq: int) -> Any:
 
 def seqs_of_type(seq_from: int, seq_to: int, event_type: str) -> Iterator[int]:
     rows = in_range(seq_from, seq_to).filter(event_type=event_type).values_list("seq", flat=True)
-    yield from rows.iterator(chunk_size=CHUNK)
+    yield from rows.iterator(chunk_size=CHUNK)  # type: ignore[misc]  # seq is not null here

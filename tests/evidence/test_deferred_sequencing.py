@@ -40,7 +40,9 @@ def test_a_package_sequences_the_periods_waiting_events_before_it_reads_them(
     )
     assert not AuditEvent.objects.filter(seq__isnull=True, at__lt=timezone.now()).exists()
     with zipfile.ZipFile(out) as archive:
-        rows = list(csv.DictReader(io.StringIO(archive.read("populations/approval_requests.csv").decode())))
+        rows = list(
+            csv.DictReader(io.StringIO(archive.read("populations/approval_requests.csv").decode()))
+        )
     assert filed.json()["id"] in {row["request_id"] for row in rows}
     assert manifest["audit"]["sequenced_through"] >= AuditEvent.objects.count() - 5
     assert chain.verify_evidence(str(out), keys.published_keys()) == []
