@@ -16,18 +16,7 @@ from audit.models import AuditEvent, ChainHead, Checkpoint
 
 logger = logging.getLogger(__name__)
 
-EVENT_COLUMNS = (
-    "seq",
-    "at",
-    "event_type",
-    "actor",
-    "target",
-    "data",
-    "canonical",
-    "leaf_hash",
-    "prev_hash",
-    "chain_hash",
-)
+EVENT_COLUMNS = chain.ROW_COLUMNS  # what verify_rows takes, in its order
 
 
 def event_rows(queryset: QuerySet[AuditEvent] | None = None) -> Iterator[dict[str, Any]]:
