@@ -210,26 +210,22 @@ def plan(event: DomainEvent) -> list[int]:
     if event.kind == dispatch.REVIEWED or (
         event.kind == dispatch.STATUS and event.status in FINAL_STATUSES
     ):
-        for message in SlackMessage.objects.filter(action=action).select_related("channel"):
-            rows.append(
-                Delivery(
-                    key=f"e{event.id}:u{message.pk}",
-                    kind=DeliveryKind.SLACK_UPDATE,
-                    channel=message.channel,
-                    action=action,
-                    topic=event.status,
+        # Every chat message about the request is rewritten: Slack's and Teams' alike.
+        posted: tuple[tuple[type[SlackMessage | TeamsMessage], str, str], ...] = (
+            (SlackMessage, DeliveryKind.SLACK_UPDATE, "u"),
+            (TeamsMessage, DeliveryKind.TEAMS_UPDATE, "t"),
+        )
+        for model, kind, tag in posted:
+            for message in model.objects.filter(action=action).select_related("channel"):
+                rows.append(
+                    Delivery(
+                        key=f"e{event.id}:{tag}{message.pk}",
+                        kind=kind,
+                        channel=message.channel,
+                        action=action,
+                        topic=event.status,
+                    )
                 )
-            )
-        for card in TeamsMessage.objects.filter(action=action).select_related("channel"):
-            rows.append(
-                Delivery(
-                    key=f"e{event.id}:t{card.pk}",
-                    kind=DeliveryKind.TEAMS_UPDATE,
-                    channel=card.channel,
-                    action=action,
-                    topic=event.status,
-                )
-            )
     if (
         event.kind in (dispatch.FILED, dispatch.STATUS)
         and action.callback_url
