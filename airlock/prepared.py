@@ -86,14 +86,29 @@ def insert(obj: Model) -> None:
     resolves and quotes every column again on each call. Values are prepared by each
     field, exactly as save prepares them. No signals are sent (nothing here listens
     for these models'); use ``save()`` where that matters."""
-    model = type(obj)
+    run(insert_statement(obj), obj._state.db or "default")
+    inserted(obj)
+
+
+def insert_statement(obj: Model) -> tuple[str, list[Any]]:
+    """The SQL and parameters ``insert(obj)`` runs, for a caller that sends it together
+    with other statements (``audit.services.record_all(with_statements=…)``); call
+    ``inserted(obj)`` once it has run."""
     connection = connections[obj._state.db or "default"]
-    sql, fields = _insert_statement(model, connection.vendor)
-    values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-    with connection.cursor() as cursor:
+    sql, fields = _insert_statement(type(obj), connection.vendor)
+    return sql, [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+
+
+def run(statement: tuple[str, list[Any]], using: str = "default") -> None:
+    sql, values = statement
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, values)
+
+
+def inserted(obj: Model) -> None:
+    """Mark ``obj`` as stored, as ``save()`` would."""
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = obj._state.db or "default"
 
 
 _insert_statements: dict[tuple[type[Model], str], tuple[str, list[Any]]] = {}
@@ -115,4 +130,4 @@ def _insert_statement(model: type[Model], vendor: str) -> tuple[str, list[Any]]:
     return statement
 
 
-__all__ = ["PreparedGet", "insert"]
+__all__ = ["PreparedGet", "insert", "insert_statement", "inserted", "run"]

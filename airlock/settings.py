@@ -99,13 +99,17 @@ if DATABASE_URL:
     # Under ASGI every request runs its sync code on a thread of its own, so
     # persistent per-thread connections (CONN_MAX_AGE) would leak one connection per
     # request. PostgreSQL gets a process-wide psycopg pool instead.
-    # CONN_HEALTH_CHECKS: with the pool, Django has psycopg check each connection (one
-    # empty round trip) as it is handed out, so after a PostgreSQL restart the stale
-    # ones are replaced instead of failing a request with "terminating connection".
+    # CONN_HEALTH_CHECKS: with the pool, each connection is checked as it is handed
+    # out, so after a PostgreSQL restart the stale ones are replaced instead of
+    # failing a request with "terminating connection" (airlock.postgresql: the
+    # check costs a round trip only for a connection the server has written to).
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, with a pool check that needs no round trip for a healthy
+        # connection (airlock/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "airlock.postgresql"
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
             "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),

@@ -110,22 +110,7 @@ def emit(
     """Record that ``action`` changed, in the caller's transaction. Returns the event,
     or None when no consumer wants it (then nothing is written: the fast path pays
     for no side effect it does not have)."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown domain event kind {kind!r}")
-    groups = (
-        reviewer_groups
-        if reviewer_groups is not None
-        else ActionReviewerGroup.objects.filter(action_id=action.pk).values_list("name", flat=True)
-    )
-    event = DomainEvent(
-        kind=kind,
-        action_id=action.pk,
-        status=action.status,
-        previous=previous,
-        screened=action.screened_at is not None,
-        reviewer_groups=tuple(sorted(groups)),
-    )
-    names = [c.name for c in _registry.values() if c.wants(event)]
+    event, names = _wanted(action, kind, previous, reviewer_groups)
     if not names:
         return None
     now = timezone.now()
@@ -142,6 +127,40 @@ def emit(
     event = replace(event, id=row.pk)
     transaction.on_commit(partial(_deliver, event, names, attempts=0, fresh=True), robust=True)
     return event
+
+
+def wanted(
+    action: ActionRequest,
+    kind: str,
+    *,
+    previous: str = "",
+    reviewer_groups: Iterable[str] | None = None,
+) -> bool:
+    """Whether ``emit`` with these arguments would write an event (some consumer
+    wants it): a caller whose change is otherwise one statement can tell whether it
+    needs a transaction around it."""
+    return bool(_wanted(action, kind, previous, reviewer_groups)[1])
+
+
+def _wanted(
+    action: ActionRequest, kind: str, previous: str, reviewer_groups: Iterable[str] | None
+) -> tuple[DomainEvent, list[str]]:
+    if kind not in KINDS:
+        raise ValueError(f"unknown domain event kind {kind!r}")
+    groups = (
+        reviewer_groups
+        if reviewer_groups is not None
+        else ActionReviewerGroup.objects.filter(action_id=action.pk).values_list("name", flat=True)
+    )
+    event = DomainEvent(
+        kind=kind,
+        action_id=action.pk,
+        status=action.status,
+        previous=previous,
+        screened=action.screened_at is not None,
+        reviewer_groups=tuple(sorted(groups)),
+    )
+    return event, [c.name for c in _registry.values() if c.wants(event)]
 
 
 def _pause() -> float:

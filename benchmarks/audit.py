@@ -316,7 +316,7 @@ def main() -> int:
     parser.add_argument("--migrate-only", action="store_true")
     args = parser.parse_args()
     database = settings.DATABASES["default"]
-    if database["ENGINE"] != "django.db.backends.postgresql" or "bench" not in database["NAME"]:
+    if not database["ENGINE"].endswith("postgresql") or "bench" not in database["NAME"]:
         print("set DATABASE_URL to an empty PostgreSQL database whose name contains 'bench'")
         return 2
     call_command("migrate", verbosity=0)

@@ -363,9 +363,7 @@ def main() -> int:
     args = parser.parse_args()
     database = settings.DATABASES["default"]
     name = database.get("NAME", "")
-    if database["ENGINE"] != "django.db.backends.postgresql" or not (
-        "bench" in name or "evidence" in name
-    ):
+    if not database["ENGINE"].endswith("postgresql") or not ("bench" in name or "evidence" in name):
         print("set DATABASE_URL to a scratch PostgreSQL database named *bench* or *evidence*")
         return 2
     if args.reuse:

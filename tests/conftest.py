@@ -66,7 +66,10 @@ AUDIT_TABLES = ("audit_auditevent", "audit_checkpoint", "audit_chainhead")
 def _on_postgres() -> bool:
     from django.conf import settings
 
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    return settings.DATABASES["default"]["ENGINE"] in (
+        "django.db.backends.postgresql",
+        "airlock.postgresql",
+    )
 
 
 def _audit_triggers(state: str) -> None:

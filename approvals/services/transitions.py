@@ -9,10 +9,12 @@ as one domain event (``approvals.dispatch``) from which every side effect follow
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Agent, User
@@ -110,7 +112,6 @@ def file(
         raise ValueError(f"a request decided {decision.effect} cannot be filed as {status}")
     if status in FINAL_STATUSES:
         action.decided_at = action.created_at
-    prepared.insert(action)  # save(force_insert=True), its statement built once
     # Held for screening, the groups are every group that could review it once its
     # data classes are known: they may open it while it is screened (nothing of the
     # payload shows), and screening's decision replaces them with the real ones.
@@ -118,17 +119,29 @@ def file(
         decision.possible_reviewers if status == ActionStatus.SCREENING else decision.reviewers
     )
     rows = [ActionReviewerGroup(action=action, name=name) for name in groups]
-    if rows:
-        ActionReviewerGroup.objects.bulk_create(rows)
-    selectors.know_new(action, rows)
     events: list[tuple[str, Any, str, dict[str, Any] | None]] = [
         (catalogue.ACTION_CREATED, actor, action.audit_target, created)
     ]
     if status in FINAL_STATUSES:
         to = {"from": None, "to": status, "rules": list(decision.rules)}
         events.append((STATUS_EVENT[status], "policy", action.audit_target, to))
-    record_all(events)  # one INSERT for the creation and, decided at once, the decision
-    dispatch.emit(action, dispatch.FILED, reviewer_groups=groups)
+    insert = prepared.insert_statement(action)  # save(force_insert=True), built once
+    if rows or dispatch.wanted(action, dispatch.FILED, reviewer_groups=groups):
+        with transaction.atomic():
+            prepared.run(insert)
+            prepared.inserted(action)
+            if rows:
+                ActionReviewerGroup.objects.bulk_create(rows)
+            record_all(events)  # one INSERT: the creation and, decided at once, the decision
+            dispatch.emit(action, dispatch.FILED, reviewer_groups=groups)
+    else:
+        # Decided at filing with no reviewer and no side effect (the self-service fast
+        # path): the request and its events are one query and its own transaction.
+        nested = transaction.get_connection().in_atomic_block
+        with transaction.atomic() if nested else nullcontext():  # a savepoint, nested
+            record_all(events, with_statements=[insert])
+        prepared.inserted(action)
+    selectors.know_new(action, rows)
 
 
 def decide(

@@ -1,0 +1,140 @@
+"""The self-service fast path writes a request and its audit events in one query.
+
+With the deferred sequencer (PostgreSQL's production default) a request that policy
+allows at once, with no reviewer and no side effect, is stored with its two audit
+events in one multi-statement query sent outside any transaction: PostgreSQL runs
+it as one transaction. These tests hold it to what the four-round-trip transaction
+promised: both or neither, the idempotency race answered as a replay, and the
+chain intact once sequenced.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
+
+from approvals import services
+from approvals.models import ActionRequest, ActionStatus
+from audit import sequencer
+from audit.models import AuditEvent
+from audit.verification import verify_database
+from tests.conftest import Api
+from tests.factories import apply_policy
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the one-query write is PostgreSQL's"
+)
+
+POLICY = """\
+default: {effect: require_approval, approvals: 1, reviewers: [reviewers], timeout: 1h}
+rules:
+  - name: reads-are-self-service
+    match: {action: ["*.read"]}
+    effect: allow
+"""
+ALLOWED = {"action": "orders.read", "resource": "db/orders", "environment": "prod"}
+
+
+@pytest.fixture
+def deferred(settings):
+    settings.AUDIT = {**settings.AUDIT, "SEQUENCER": sequencer.DEFERRED}
+    apply_policy(POLICY)
+    return settings
+
+
+def _writes(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "INSERT" in q["sql"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_allowed_request_and_its_events_are_one_query(deferred, requester_agent):
+    with CaptureQueriesContext(connection) as queries:
+        submission = services.submit(actor=requester_agent.agent, data=dict(ALLOWED))
+    assert submission.action.status == ActionStatus.APPROVED
+    writes = _writes(queries)
+    assert len(writes) == 1, writes
+    assert 'INSERT INTO "approvals_actionrequest"' in writes[0]
+    assert "INSERT INTO audit_auditevent" in writes[0]
+    assert not any(q["sql"] in ("BEGIN", "COMMIT") for q in queries.captured_queries)
+    stored = ActionRequest.objects.get(pk=submission.action.pk)
+    assert (stored.status, stored.decided_at) == (ActionStatus.APPROVED, stored.created_at)
+    events = list(
+        AuditEvent.objects.filter(target=stored.audit_target)
+        .order_by("id")
+        .values_list("event_type", "seq")
+    )
+    assert events == [("action.created", None), ("action.approved", None)]
+    assert sequencer.sequence_all() >= 2
+    assert verify_database().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_held_request_still_writes_in_one_transaction(deferred, requester_agent):
+    with CaptureQueriesContext(connection) as queries:
+        submission = services.submit(
+            actor=requester_agent.agent, data={**ALLOWED, "action": "orders.export"}
+        )
+    assert submission.action.status == ActionStatus.PENDING
+    sql = [q["sql"] for q in queries.captured_queries]
+    begin = next(i for i, s in enumerate(sql) if 'INSERT INTO "approvals_actionrequest"' in s)
+    # The request, its reviewer groups, its events and its outbox row, then COMMIT.
+    assert "COMMIT" in sql[begin:]
+    assert any("approvals_actionreviewergroup" in s for s in sql[begin:])
+    assert any("approvals_outboxevent" in s for s in sql[begin:])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_events_cannot_be_written_the_request_is_not_stored(deferred, requester_agent):
+    """Both or neither: a refused audit INSERT takes the request's INSERT with it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_refuse_events() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER test_refuse_events BEFORE INSERT ON audit_auditevent "
+            "FOR EACH ROW EXECUTE FUNCTION test_refuse_events()"
+        )
+    try:
+        before = ActionRequest.objects.count()
+        with pytest.raises(DatabaseError, match="refused by the test"):
+            services.submit(actor=requester_agent.agent, data=dict(ALLOWED))
+        assert ActionRequest.objects.count() == before
+        # The connection is usable afterwards: the failed query was its own transaction.
+        assert ActionRequest.objects.filter(resource="db/orders").count() == 0
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER test_refuse_events ON audit_auditevent")
+            cursor.execute("DROP FUNCTION test_refuse_events()")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_of_an_allowed_request_create_one(deferred, requester_agent):
+    """The unique key refuses the one query of every retry but one; the rest are
+    answered as replays, and no orphan event is left by a refused one."""
+    barrier = threading.Barrier(8)
+    results: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def retry() -> None:
+        try:
+            api = Api(requester_agent.token)
+            barrier.wait()
+            response = api.file(ALLOWED, HTTP_IDEMPOTENCY_KEY="retry-storm")
+            with lock:
+                results.append((response.status_code, response.json()["id"]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=retry) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(code for code, _ in results) == [200] * 7 + [201]
+    assert len({action_id for _, action_id in results}) == 1
+    action = ActionRequest.objects.get()
+    assert AuditEvent.objects.filter(target=action.audit_target).count() == 2
