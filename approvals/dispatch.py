@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from airlock import after_response
 from airlock.db import relaxed_commit
 from approvals.models import ActionRequest, ActionReviewerGroup, OutboxEvent, OutboxReceipt
 
@@ -125,7 +126,10 @@ def emit(
         next_attempt_at=now + timedelta(seconds=_settings()["GRACE_SECONDS"]),
     )
     event = replace(event, id=row.pk)
-    transaction.on_commit(partial(_deliver, event, names, attempts=0, fresh=True), robust=True)
+    # After commit, and inside a request after its response has been sent: the
+    # requester does not wait for the broadcast or the chat messages' plan.
+    hand_off = partial(_deliver, event, names, attempts=0, fresh=True)
+    transaction.on_commit(partial(after_response.defer, hand_off), robust=True)
     return event
 
 
