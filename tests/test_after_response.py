@@ -5,8 +5,8 @@ then calls the response's close(), and only then does the hand-off run."""
 from __future__ import annotations
 
 import io
-import logging
 import json
+import logging
 import sys
 
 import pytest
