@@ -5,10 +5,11 @@
   a coroutine on the event loop, not a thread and a database connection held for
   up to 30 seconds (``approvals.longpoll``);
 - every other HTTP request: Django's WSGI handler, in a pool of threads
-  (a2wsgi). Django under ASGI runs all sync code of a process in one thread and
-  hops between the event loop and that thread around every sync middleware and
-  view; a sync request on a thread of its own does neither, so the API's ordinary
-  calls run at WSGI speed while they are still served by the same uvicorn.
+  (``airlock.wsgi_bridge``: one hand-over to the loop per answer). Django under
+  ASGI runs all sync code of a process in one thread and hops between the event
+  loop and that thread around every sync middleware and view; a sync request on
+  a thread of its own does neither, so the API's ordinary calls run at WSGI speed
+  while they are still served by the same uvicorn.
 
 ``uvicorn airlock.asgi:application`` (what ``make run`` and docker-compose start)
 serves all three. ``airlock.wsgi`` serves the same app to a WSGI server, where a
@@ -28,7 +29,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "airlock.settings")
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
 
-from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
@@ -38,6 +38,7 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.urls import ResolverMatch  # noqa: E402
 
 from airlock.routing import websocket_urlpatterns  # noqa: E402
+from airlock.wsgi_bridge import BufferedWSGI  # noqa: E402
 
 
 class WaitingHandler(ASGIHandler):
@@ -66,13 +67,19 @@ def waits(scope: dict[str, Any]) -> bool:
 class HttpRouter:
     def __init__(self, threads: int) -> None:
         self.waiting = WaitingHandler()
-        self.threaded = WSGIMiddleware(get_wsgi_application(), workers=threads)  # type: ignore[arg-type]
+        self.threaded = BufferedWSGI(
+            get_wsgi_application(),
+            threads=threads,
+            # What Django reads into memory anyway; a larger body streams (a2wsgi),
+            # so that Django can refuse it having read only what it needs.
+            max_body=settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0,
+        )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if waits(scope):
             await self.waiting(scope, receive, send)
         else:
-            await self.threaded(scope, receive, send)  # type: ignore[arg-type]
+            await self.threaded(scope, receive, send)
 
 
 application = ProtocolTypeRouter(
