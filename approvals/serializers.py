@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -71,7 +72,29 @@ _FINDING_KEYS = ("path", "entity", "score", "start", "end", "key")
 
 
 def _time(value: datetime | None) -> str | None:
-    return None if value is None else _datetime_field.to_representation(value)
+    if value is None:
+        return None
+    if value.utcoffset() == _ZERO and _utc_is_current():
+        # What DRF's DateTimeField gives a UTC time when the current zone is UTC
+        # (isoformat, "+00:00" as "Z"), without its zone conversion per value.
+        return value.replace(tzinfo=None).isoformat() + "Z"
+    return _datetime_field.to_representation(value)
+
+
+_ZERO = timedelta(0)
+
+
+def _utc_is_current() -> bool:
+    return timezone.get_current_timezone_name() == "UTC"
+
+
+def _prefetched(obj: ActionRequest, name: str) -> list[Any]:
+    """A relation's rows as prefetched (or known when filed: ``selectors.know_new``),
+    without building its related manager; read from the database otherwise."""
+    cached = getattr(obj, "_prefetched_objects_cache", {}).get(name)
+    if cached is not None and cached._result_cache is not None:
+        return list(cached._result_cache)
+    return list(getattr(obj, name).all())
 
 
 def _finding(finding: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +214,7 @@ class ActionSerializer(serializers.ModelSerializer):
         ``tests/approvals/test_representation.py`` checks this against DRF's own
         rendering of them."""
         obj = instance
-        reviews = list(obj.reviews.all())
+        reviews = _prefetched(obj, "reviews")
         request = self.context.get("request")
         return {
             "id": str(obj.pk),
@@ -251,7 +274,7 @@ class ActionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_reviewer_groups(self, obj: ActionRequest) -> list[str]:
-        return sorted(group.name for group in obj.reviewer_groups.all())
+        return sorted(group.name for group in _prefetched(obj, "reviewer_groups"))
 
     @extend_schema_field(RequirementSerializer(many=True))
     def get_requirements(self, obj: ActionRequest) -> list[dict[str, Any]]:

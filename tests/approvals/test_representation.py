@@ -89,3 +89,25 @@ def test_a_new_request_is_rendered_without_reading_back_what_was_just_written(
     assert not any('FROM "approvals_grantrecord"' in sql for sql in after_commit)
     assert not any('FROM "approvals_actionreviewergroup"' in sql for sql in after_commit)
     assert filed.json()["reviewer_groups"] == ["reviewers"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-12-02T01:02:03+00:00",
+        "2026-12-02T01:02:03.000450+00:00",
+        "2026-12-02T01:02:03.5+01:00",
+        "2026-06-30T23:59:59.999999-07:00",
+    ],
+)
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
+def test_times_render_as_drf_renders_them(value, zone):
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from approvals.serializers import _time
+
+    moment = datetime.fromisoformat(value)
+    with timezone.override(zone):
+        assert _time(moment) == serializers.DateTimeField().to_representation(moment)
