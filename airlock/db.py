@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import connections, transaction
+from django.db.models import QuerySet
+from django.db.models.sql import UpdateQuery
 
 
-@contextmanager
-def relaxed_commit() -> Iterator[None]:
-    """A transaction for an outbox's own bookkeeping (claims, attempts, "delivered").
-    On PostgreSQL it does not wait for the WAL flush: a crash can lose the last few
-    such writes, and then a side effect is handed on again, which at-least-once
-    delivery with stable ids allows for. It saves an fsync per write. Never for a
-    change of state that must be durable (a request, a review, an audit event)."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        yield
+def relaxed_update(queryset: QuerySet[Any], **values: Any) -> int:
+    """``queryset.update(**values)`` as a transaction of its own that does not wait
+    for the WAL flush, for an outbox's own bookkeeping (claims, attempts,
+    "delivered"): a crash can lose the last few such writes, and then a side effect
+    is handed on again, which at-least-once delivery with stable ids allows for. It
+    saves an fsync per write. Never for a change of state that must be durable (a
+    request, a review, an audit event). Returns the number of rows updated. Inside
+    the caller's transaction it is a plain update of that transaction.
+
+    On PostgreSQL, outside a transaction, it is one round trip: ``SET LOCAL`` and the
+    UPDATE as one simple query, which PostgreSQL runs as one transaction (BEGIN, SET,
+    UPDATE and COMMIT were four)."""
+    connection = connections[queryset.db]
+    if connection.in_atomic_block:
+        # Part of the caller's transaction, which keeps its own durability: SET LOCAL
+        # would relax the caller's commit too.
+        return queryset.update(**values)
+    if connection.vendor != "postgresql" or connection.settings_dict.get("OPTIONS", {}).get(
+        "server_side_binding"
+    ):
+        with transaction.atomic(using=queryset.db):
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            return queryset.update(**values)
+    query: Any = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    sql, params = query.get_compiler(queryset.db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF; " + sql, params)
+        cursor.nextset()
+        return int(cursor.rowcount)

@@ -34,7 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from airlock import after_response
-from airlock.db import relaxed_commit
+from airlock.db import relaxed_update
 from approvals.models import ActionRequest, ActionReviewerGroup, OutboxEvent, OutboxReceipt
 
 logger = logging.getLogger(__name__)
@@ -216,10 +216,12 @@ def _deliver(event: DomainEvent, names: list[str], *, attempts: int, fresh: bool
     now = timezone.now()
     if not failures:
         # Lost in a crash, this only hands the event on again (consumers are idempotent).
-        with relaxed_commit():
-            OutboxEvent.objects.filter(pk=event_id).update(
-                delivered_at=now, attempts=attempts + 1, last_error=""
-            )
+        relaxed_update(
+            OutboxEvent.objects.filter(pk=event_id),
+            delivered_at=now,
+            attempts=attempts + 1,
+            last_error="",
+        )
         return True
     OutboxReceipt.objects.bulk_create(
         [OutboxReceipt(event_id=event_id, consumer=name, at=now) for name in succeeded],

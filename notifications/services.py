@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Agent, User
-from airlock.db import relaxed_commit
+from airlock.db import relaxed_update
 from airlock.errors import Conflict, Forbidden, InvalidInput, NotFound
 from airlock.netsafety import UnsafeURL, check_outbound_url
 from approvals import dispatch
@@ -266,13 +266,14 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _claim(delivery_id: int, now: datetime) -> bool:
-    with relaxed_commit():
-        return bool(
+    return bool(
+        relaxed_update(
             Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING)
             .filter(next_attempt_at__lte=now)
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-            .update(claimed_until=now + timedelta(seconds=_conf()["CLAIM_SECONDS"]))
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)),
+            claimed_until=now + timedelta(seconds=_conf()["CLAIM_SECONDS"]),
         )
+    )
 
 
 def _gives_up(delivery: Delivery, attempts: int, now: datetime) -> bool:
@@ -309,14 +310,14 @@ def attempt(delivery_id: int, *, now: datetime | None = None) -> str | None:
         error = f"{type(exc).__name__}: {exc}"
     done = timezone.now()
     if not error:
-        with relaxed_commit():
-            Delivery.objects.filter(pk=delivery_id).update(
-                status=DeliveryStatus.DELIVERED,
-                attempts=attempts,
-                delivered_at=done,
-                claimed_until=None,
-                last_error="",
-            )
+        relaxed_update(
+            Delivery.objects.filter(pk=delivery_id),
+            status=DeliveryStatus.DELIVERED,
+            attempts=attempts,
+            delivered_at=done,
+            claimed_until=None,
+            last_error="",
+        )
         return DeliveryStatus.DELIVERED
     if permanent or _gives_up(delivery, attempts, done):
         with transaction.atomic():
@@ -341,13 +342,13 @@ def attempt(delivery_id: int, *, now: datetime | None = None) -> str | None:
             )
         logger.warning("notifications: delivery %s failed: %s", delivery_id, error)
         return DeliveryStatus.FAILED
-    with relaxed_commit():
-        Delivery.objects.filter(pk=delivery_id).update(
-            attempts=attempts,
-            next_attempt_at=done + backoff(attempts),
-            claimed_until=None,
-            last_error=error[:500],
-        )
+    relaxed_update(
+        Delivery.objects.filter(pk=delivery_id),
+        attempts=attempts,
+        next_attempt_at=done + backoff(attempts),
+        claimed_until=None,
+        last_error=error[:500],
+    )
     return DeliveryStatus.PENDING
 
 
