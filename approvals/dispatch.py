@@ -60,6 +60,9 @@ class DomainEvent:
     screened: bool = True
     reviewer_groups: tuple[str, ...] = ()
     id: int | None = None
+    # Whether the request has a callback for its agent to be told (None: not known
+    # here; a consumer that needs it reads the request).
+    callback: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,7 @@ def _wanted(
         previous=previous,
         screened=action.screened_at is not None,
         reviewer_groups=tuple(sorted(groups)),
+        callback=bool(action.callback_url and action.requester_agent_id),
     )
     return event, [c.name for c in _registry.values() if c.wants(event)]
 
@@ -249,15 +253,20 @@ def _event_of(row: OutboxEvent) -> DomainEvent:
     groups = ActionReviewerGroup.objects.filter(action_id=row.action_id).values_list(
         "name", flat=True
     )
-    screened = ActionRequest.objects.filter(pk=row.action_id, screened_at__isnull=False).exists()
+    screened_at, callback_url, agent_id = (
+        ActionRequest.objects.filter(pk=row.action_id)
+        .values_list("screened_at", "callback_url", "requester_agent_id")
+        .first()
+    ) or (None, "", None)
     return DomainEvent(
         kind=row.kind,
         action_id=row.action_id,
         status=row.status,
         previous=row.previous,
-        screened=screened,
+        screened=screened_at is not None,
         reviewer_groups=tuple(sorted(groups)),
         id=row.pk,
+        callback=bool(callback_url and agent_id),
     )
 
 

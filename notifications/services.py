@@ -183,17 +183,23 @@ def becomes_pending(event: DomainEvent) -> bool:
 def plan(event: DomainEvent) -> list[int]:
     """Create this event's deliveries (once: keyed by event id) and return the ids of
     those still to send. Safe to call again for the same event."""
-    # Deliveries only name the request; no ordering, no payload or sealed copy read.
-    action = next(
-        iter(
-            ActionRequest.objects.only("id", "callback_url", "requester_agent_id")
-            .filter(pk=event.action_id)
-            .order_by()[:1]
-        ),
-        None,
-    )
-    if action is None or event.id is None:
+    if event.id is None:
         return []
+    callback = event.callback
+    if callback is None:  # an event that does not say: read the request
+        # Deliveries only name the request; no ordering, no payload or sealed copy read.
+        action = next(
+            iter(
+                ActionRequest.objects.only("id", "callback_url", "requester_agent_id")
+                .filter(pk=event.action_id)
+                .order_by()[:1]
+            ),
+            None,
+        )
+        if action is None:
+            return []
+        callback = bool(action.callback_url and action.requester_agent_id is not None)
+    action_id = event.action_id
     now = timezone.now()
     rows: list[Delivery] = []
     if becomes_pending(event):
@@ -203,7 +209,7 @@ def plan(event: DomainEvent) -> list[int]:
                     key=f"e{event.id}:c{channel.pk}",
                     kind=KIND_OF_CHANNEL[channel.kind],  # type: ignore[index]
                     channel=channel,
-                    action=action,
+                    action_id=action_id,
                     topic="pending",
                 )
             )
@@ -216,26 +222,22 @@ def plan(event: DomainEvent) -> list[int]:
             (TeamsMessage, DeliveryKind.TEAMS_UPDATE, "t"),
         )
         for model, kind, tag in posted:
-            for message in model.objects.filter(action=action).select_related("channel"):
+            for message in model.objects.filter(action_id=action_id).select_related("channel"):
                 rows.append(
                     Delivery(
                         key=f"e{event.id}:{tag}{message.pk}",
                         kind=kind,
                         channel=message.channel,
-                        action=action,
+                        action_id=action_id,
                         topic=event.status,
                     )
                 )
-    if (
-        event.kind in (dispatch.FILED, dispatch.STATUS)
-        and action.callback_url
-        and action.requester_agent_id is not None
-    ):
+    if event.kind in (dispatch.FILED, dispatch.STATUS) and callback:
         rows.append(
             Delivery(
                 key=f"e{event.id}:cb",
                 kind=DeliveryKind.CALLBACK,
-                action=action,
+                action_id=action_id,
                 topic=event.status,
             )
         )
