@@ -80,35 +80,33 @@ class PreparedGet(Generic[M]):
         return obj
 
 
-def insert(obj: Model) -> None:
-    """``obj.save(force_insert=True)`` for a model whose primary key is set before the
-    insert (a UUID default), with the INSERT statement built once: Django's save
-    resolves and quotes every column again on each call. Values are prepared by each
-    field, exactly as save prepares them. No signals are sent (nothing here listens
-    for these models'); use ``save()`` where that matters."""
-    run(insert_statement(obj), obj._state.db or "default")
-    inserted(obj)
+def insert_statement(*objs: Model) -> tuple[str, list[Any]]:
+    """The SQL and parameters that insert ``objs`` (one model) in one statement, as
+    ``save(force_insert=True)`` would store each (values prepared by each field, as
+    save prepares them; no signals: nothing listens for these models'), with the
+    statement built once: Django's save resolves and quotes every column again on
+    each call. For a caller that sends it together with other statements
+    (``audit.services.record_all(with_statements=…)``); call ``inserted`` on each
+    once it has run. A model whose primary key the database assigns is inserted
+    without it, and its ids are not read back."""
+    first = objs[0]
+    connection = connections[first._state.db or "default"]
+    sql, fields = _insert_statement(type(first), connection.vendor)
+    if len(objs) > 1:
+        marks = sql[sql.index(" VALUES ") + len(" VALUES ") :]
+        sql += ", " + ", ".join([marks] * (len(objs) - 1))
+    return sql, [
+        field.get_db_prep_save(field.pre_save(obj, True), connection)
+        for obj in objs
+        for field in fields
+    ]
 
 
-def insert_statement(obj: Model) -> tuple[str, list[Any]]:
-    """The SQL and parameters ``insert(obj)`` runs, for a caller that sends it together
-    with other statements (``audit.services.record_all(with_statements=…)``); call
-    ``inserted(obj)`` once it has run."""
-    connection = connections[obj._state.db or "default"]
-    sql, fields = _insert_statement(type(obj), connection.vendor)
-    return sql, [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-
-
-def run(statement: tuple[str, list[Any]], using: str = "default") -> None:
-    sql, values = statement
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, values)
-
-
-def inserted(obj: Model) -> None:
-    """Mark ``obj`` as stored, as ``save()`` would."""
-    obj._state.adding = False
-    obj._state.db = obj._state.db or "default"
+def inserted(*objs: Model) -> None:
+    """Mark ``objs`` as stored, as ``save()`` would."""
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = obj._state.db or "default"
 
 
 _insert_statements: dict[tuple[type[Model], str], tuple[str, list[Any]]] = {}
@@ -119,9 +117,13 @@ def _insert_statement(model: type[Model], vendor: str) -> tuple[str, list[Any]]:
     statement = _insert_statements.get(key)
     if statement is None:
         meta = model._meta
-        if meta.pk is None or meta.pk.db_returning or meta.parents:
-            raise ValueError(f"{model.__name__}: only models with a preset primary key")
-        fields = [field for field in meta.local_concrete_fields if not field.generated]
+        if meta.pk is None or meta.parents:
+            raise ValueError(f"{model.__name__}: only models with a primary key of their own")
+        fields = [
+            field
+            for field in meta.local_concrete_fields
+            if not field.generated and not (field.primary_key and field.db_returning)
+        ]
         quote = connections["default"].ops.quote_name
         columns = ", ".join(quote(str(field.column)) for field in fields)
         marks = ", ".join(["%s"] * len(fields))
@@ -130,4 +132,4 @@ def _insert_statement(model: type[Model], vendor: str) -> tuple[str, list[Any]]:
     return statement
 
 
-__all__ = ["PreparedGet", "insert", "insert_statement", "inserted", "run"]
+__all__ = ["PreparedGet", "insert_statement", "inserted"]

@@ -125,21 +125,22 @@ def file(
     if status in FINAL_STATUSES:
         to = {"from": None, "to": status, "rules": list(decision.rules)}
         events.append((STATUS_EVENT[status], "policy", action.audit_target, to))
-    insert = prepared.insert_statement(action)  # save(force_insert=True), built once
+    # The request, its reviewer groups and its audit events (the creation and, decided
+    # at once, the decision) in one query: statements built once (airlock.prepared).
+    writes = [prepared.insert_statement(action)]
+    if rows:
+        writes.append(prepared.insert_statement(*rows))
     if rows or dispatch.wanted(action, dispatch.FILED, reviewer_groups=groups):
         with transaction.atomic():
-            prepared.run(insert)
-            prepared.inserted(action)
-            if rows:
-                ActionReviewerGroup.objects.bulk_create(rows)
-            record_all(events)  # one INSERT: the creation and, decided at once, the decision
+            record_all(events, with_statements=writes)
+            prepared.inserted(action, *rows)
             dispatch.emit(action, dispatch.FILED, reviewer_groups=groups)
     else:
         # Decided at filing with no reviewer and no side effect (the self-service fast
         # path): the request and its events are one query and its own transaction.
         nested = transaction.get_connection().in_atomic_block
         with transaction.atomic() if nested else nullcontext():  # a savepoint, nested
-            record_all(events, with_statements=[insert])
+            record_all(events, with_statements=writes)
         prepared.inserted(action)
     selectors.know_new(action, rows)
 

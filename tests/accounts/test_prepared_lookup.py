@@ -76,3 +76,19 @@ def test_the_prepared_insert_stores_what_save_would():
     for field in ActionRequest._meta.concrete_fields:
         assert getattr(stored, field.attname) == getattr(filed, field.attname), field.name
     assert stored.context == {"run": "r-1"}  # JSON prepared by the field, as save does
+
+
+def test_the_prepared_multi_row_insert_of_a_model_with_database_ids():
+    from approvals.models import ActionReviewerGroup
+    from approvals.services import submit
+    from tests.factories import apply_policy
+
+    apply_policy(
+        "default: {effect: require_approval, approvals: 1, reviewers: [ops, dba], timeout: 1h}\n"
+    )
+    owner = make_person("owner@example.com")
+    identity = make_agent(owner.user, name="etl-bot")
+    filed = submit(actor=identity.agent, data={"action": "db.drop", "resource": "db/x"}).action
+    stored = ActionReviewerGroup.objects.filter(action_id=filed.pk)
+    assert sorted(stored.values_list("name", flat=True)) == ["dba", "ops"]
+    assert all(group.pk is not None for group in stored)
