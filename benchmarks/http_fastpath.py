@@ -9,7 +9,8 @@ Prints, for 1 client and for 16 clients (one keep-alive connection each):
 - the database's ceiling: pgbench committing one request row and one audit row per
   transaction (benchmarks/pgbench_fastpath.sql), 16 clients;
 - a bare Django 5.2 view reading the database once (benchmarks/bare/), served by
-  gunicorn (WSGI, 2 sync workers) and by uvicorn (ASGI, 2 workers);
+  gunicorn (WSGI, 2 sync workers), by uvicorn (ASGI, 2 workers), and by uvicorn with
+  Django's WSGI handler on threads behind airlock.wsgi_bridge (Airlock's shape);
 - Airlock as this checkout serves it (``uvicorn airlock.asgi:application --workers 2``,
   DEBUG off, PostgreSQL, Redis): ``GET /healthz``, ``POST /api/v1/actions`` allowed at
   once by policy (no payload), and held for review by the default rule;
@@ -201,25 +202,23 @@ def bare(duration: int, port: int) -> list[dict[str, object]]:
         rows.append(
             measure("bare Django view, one query, gunicorn (WSGI), 2 workers", url, 200, duration)
         )
+    uvicorn = [str(VENV / "uvicorn"), "--workers", "2", "--port", str(port)]
+    uvicorn += ["--no-access-log", "--log-level", "warning"]
     with server(
-        [
-            str(VENV / "uvicorn"),
-            "--workers",
-            "2",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            "benchmarks.bare.asgi:application",
-        ],
-        ROOT,
-        {**env, "BARE_POOL": "1"},
-        port,
+        [*uvicorn, "benchmarks.bare.asgi:application"], ROOT, {**env, "BARE_POOL": "1"}, port
     ):
         rows.append(
             measure(
                 "bare Django view, one query, uvicorn (ASGI) + psycopg pool, 2 workers",
+                url,
+                200,
+                duration,
+            )
+        )
+    with server([*uvicorn, "benchmarks.bare.bridged:application"], ROOT, env, port):
+        rows.append(
+            measure(
+                "bare Django view, one query, uvicorn + WSGI threads (Airlock's shape), 2 workers",
                 url,
                 200,
                 duration,
