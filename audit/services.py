@@ -7,6 +7,7 @@ no shared lock; ``audit.sequencer`` puts committed events in the chain.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -14,8 +15,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from airlock.canonical import strict_bytes
-from audit import catalogue, keys, selectors, sequencer
+from audit import catalogue, encoding, keys, selectors, sequencer
 from audit import verify as chain
 from audit.models import AuditEvent, ChainHead, Checkpoint
 from audit.sequencer import timestamp
@@ -63,7 +63,8 @@ def record_all(
         data = data or {}
         # Encoded before writing: what the log cannot hold (floats, huge integers) is
         # refused without poisoning the caller's transaction, or the sequencer's.
-        data_text = strict_bytes(data).decode("utf-8")  # NotCanonical is a ValueError
+        # audit.encoding: strict_bytes' bytes, with orjson where that is RFC 8785.
+        data_text = encoding.data_bytes(data).decode("utf-8")  # NotCanonical: ValueError
         event = AuditEvent(
             at=timezone.now(), event_type=event_type, actor=actor_ref(actor), target=target
         )
@@ -85,26 +86,30 @@ def record_all(
 
 def _insert(rows: Sequence[tuple[AuditEvent, str]]) -> list[int]:
     """Insert unsequenced rows in their order; their ids, in the same order."""
-    table = AuditEvent._meta.db_table
-    data_value = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    values = ", ".join(f"(%s, %s, %s, %s, {data_value}, '', '', '', '')" for _ in rows)
+    returning = connection.features.can_return_columns_from_insert
     params: list[Any] = []
     for event, data_text in rows:
         params += [event.at, event.event_type, event.actor, event.target, data_text]
-    returning = connection.features.can_return_columns_from_insert
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (at, event_type, actor, target, data, canonical, "  # noqa: S608 (our table)
-            f"leaf_hash, prev_hash, chain_hash) VALUES {values}"
-            + (" RETURNING id" if returning else ""),
-            params,
-        )
+        cursor.execute(_insert_sql(connection.vendor, len(rows), returning), params)
         if returning:
             # Ids are drawn in VALUES order; RETURNING's own order is not promised.
             return sorted(int(row[0]) for row in cursor.fetchall())
         if len(rows) != 1:
             raise RuntimeError("this database returns no ids from a multi-row INSERT")
         return [int(cursor.lastrowid)]
+
+
+@functools.lru_cache(maxsize=16)
+def _insert_sql(vendor: str, count: int, returning: bool) -> str:
+    table = AuditEvent._meta.db_table
+    data_value = "%s::jsonb" if vendor == "postgresql" else "%s"
+    values = ", ".join(f"(%s, %s, %s, %s, {data_value}, '', '', '', '')" for _ in range(count))
+    return (
+        f"INSERT INTO {table} (at, event_type, actor, target, data, canonical, "  # noqa: S608 (our table)
+        f"leaf_hash, prev_hash, chain_hash) VALUES {values}"
+        + (" RETURNING id" if returning else "")
+    )
 
 
 # pg_advisory_xact_lock key of checkpoint signing ("AIRLOCKC" as a 64-bit integer).
