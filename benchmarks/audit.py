@@ -154,6 +154,55 @@ def run_appends(mode: str, writers: int, total: int) -> dict[str, Any]:
     }
 
 
+def _backend_cpu() -> float | None:
+    """CPU seconds of this connection's PostgreSQL backend (a local server only)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_one_writer(count: int = 2000) -> None:
+    """Where one writer's append goes: wall time, this process's CPU (user and
+    system) and its PostgreSQL backend's, per append, next to a transaction that
+    only runs ``SELECT 1`` (Django's transaction and three round trips, no audit)."""
+    before = settings.AUDIT.get("SEQUENCER")
+    settings.AUDIT["SEQUENCER"] = sequencer.DEFERRED
+
+    def append(i: int) -> None:
+        with transaction.atomic():
+            record("bench.event", "writer:0", f"thing:{i}", DATA)
+
+    def select_one(_: int) -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    print(f"one writer, {count} transactions each, per transaction:")
+    for name, body in (("record() and commit", append), ("SELECT 1 and commit", select_one)):
+        body(0)
+        backend, times, wall = _backend_cpu(), os.times(), time.perf_counter()
+        for i in range(count):
+            body(i)
+        wall, after, backend_after = time.perf_counter() - wall, os.times(), _backend_cpu()
+        user, system = (after.user - times.user), (after.system - times.system)
+        server = (
+            f"{(backend_after - backend) / count * 1e6:4.0f} us"
+            if backend is not None and backend_after is not None
+            else "n/a"
+        )
+        print(
+            f"  {name:20s} wall {wall / count * 1e6:4.0f} us, writer CPU "
+            f"{(user + system) / count * 1e6:4.0f} us (user {user / count * 1e6:.0f}, "
+            f"system {system / count * 1e6:.0f}), PostgreSQL backend CPU {server}"
+        )
+    settings.AUDIT["SEQUENCER"] = before
+    sequencer.sequence_all()
+
+
 def bench_appends(total: int) -> None:
     print(f"appends through record(): {total} per configuration, each in its own transaction,")
     print("each writer a process with its own connection")
@@ -329,6 +378,7 @@ def main() -> int:
     )
     bench_catch_up()
     if not args.skip_appends:
+        bench_one_writer()
         bench_appends(args.appends)
     if args.verify_events:
         bench_verify(args.verify_events)
