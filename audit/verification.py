@@ -275,9 +275,10 @@ def verify_database(*, workers: int = 1) -> chain.Result:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         head = ChainHead.objects.filter(pk=1).first()
-        if workers > 1 and alone and head is not None and _may_fork():
+        copy = _on_postgres() and _copy_ok()
+        if workers > 1 and alone and head is not None and copy and _may_fork():
             result = _verify_in_parallel(head.seq, workers)
-        elif _on_postgres() and _copy_ok():
+        elif copy:
             result = _verify_copy(connection.connection)
         else:
             result = chain.verify_rows(

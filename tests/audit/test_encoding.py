@@ -62,13 +62,13 @@ def _fast(value: object) -> bytes | type[NotCanonical]:
         return NotCanonical
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(values)
 def test_data_bytes_equal_rfc8785_or_refuse_alike(value):
     assert _fast(value) == _slow(value)
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(
     st.integers(0, MAX_SAFE_INTEGER + 2),
     text,
