@@ -31,17 +31,21 @@ Who runs passes (``AUDIT_SEQUENCER``):
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+import psycopg
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from airlock.canonical import strict_bytes
+from audit import encoding
 from audit import verify as chain
 from audit.models import AuditEvent, ChainHead
 
@@ -165,68 +169,124 @@ def sequence_all(*, wait: bool = True) -> int:
 
 
 def _sequence_locked(head: ChainHead, limit: int, from_id: int = 0) -> tuple[int, int]:
-    waiting = AuditEvent.objects.filter(seq__isnull=True)
-    if from_id:
-        waiting = waiting.filter(id__gte=from_id)
-    rows = list(
-        waiting.order_by("id").values_list("id", "at", "event_type", "actor", "target", "data")[
-            :limit
-        ]
-    )
+    rows = _waiting(limit, from_id)
     if not rows:
         return 0, from_id
     seq, previous = head.seq, bytes.fromhex(head.chain_hash)
-    updates: list[tuple[int, int, str, str, str, str]] = []
-    for event_id, at, event_type, actor, target, data in rows:
+    ids: list[int] = []
+    seqs: list[int] = []
+    canonicals: list[str] = []
+    leaves: list[str] = []
+    prevs: list[str] = []
+    links: list[str] = []
+    sha = hashlib.sha256
+    for event_id, at, event_type, actor, target, data_text in rows:
         seq += 1
         try:
-            data_bytes = strict_bytes(data)
-        except ValueError as exc:
+            canonical = encoding.event_canonical(
+                seq=seq,
+                at=at,
+                event_type=event_type,
+                actor=actor,
+                target=target,
+                data=_data(data_text),
+            )
+        except ValueError as exc:  # NotCanonical, or text that is not JSON
             raise SequencingError(f"audit event id {event_id} cannot be sequenced: {exc}") from exc
-        canonical = chain.event_canonical(
-            seq=seq,
-            at=timestamp(at),
-            event_type=event_type,
-            actor=actor,
-            target=target,
-            data_bytes=data_bytes,
-        )
-        leaf = chain.leaf_hash(canonical)
-        link = chain.chain_hash(previous, leaf)
-        updates.append(
-            (event_id, seq, canonical.decode("utf-8"), leaf.hex(), previous.hex(), link.hex())
-        )
+        leaf = sha(b"\x00" + canonical).digest()
+        link = sha(previous + leaf).digest()
+        ids.append(event_id)
+        seqs.append(seq)
+        canonicals.append(canonical.decode("utf-8"))
+        leaves.append(leaf.hex())
+        prevs.append(previous.hex())
+        links.append(link.hex())
         previous = link
-    if _write(updates) != len(updates):  # impossible under the lock; never write a fork
+    # impossible under the lock; never write a fork
+    if _write(ids, seqs, canonicals, leaves, prevs, links) != len(ids):
         raise SequencingError("unsequenced audit events moved under the sequencer's lock")
     moved = ChainHead.objects.filter(pk=1, seq=head.seq).update(seq=seq, chain_hash=previous.hex())
     if moved != 1:
         raise SequencingError("the audit chain head moved under its lock")
     head.seq, head.chain_hash = seq, previous.hex()
-    return len(updates), rows[-1][0]
+    return len(ids), ids[-1]
 
 
-def _write(updates: Sequence[tuple[int, int, str, str, str, str]]) -> int:
+def _waiting(limit: int, from_id: int) -> list[tuple[Any, ...]]:
+    """The oldest committed unsequenced events, in id order: (id, at, event_type,
+    actor, target, data as JSON text). One plain query: ``data`` as text is parsed
+    by orjson, not by the ORM's per-row converters."""
     table = AuditEvent._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    # PostgreSQL spells ``at`` as ``timestamp`` does (as verification reads it), so no
+    # datetime is made per event.
+    at, data = (_PG_AT, "data::text") if postgres else ("at", "data")
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One statement for the whole batch: a VALUES list joined on the id.
-            values = ", ".join(["(%s::bigint, %s::bigint, %s, %s, %s, %s)"] * len(updates))
+        cursor.execute(
+            f"SELECT id, {at}, event_type, actor, target, {data} FROM {table} "  # noqa: S608 (our table)
+            "WHERE seq IS NULL AND id >= %s ORDER BY id LIMIT %s",
+            [from_id, limit],
+        )
+        rows = cursor.fetchall()
+    if postgres or not rows:
+        return rows
+    # SQLite hands ``at`` over as text; the ORM's converter makes it a datetime.
+    field = AuditEvent._meta.get_field("at")
+    converters = connection.ops.get_db_converters(field.get_col(table))
+    return [(r[0], timestamp(_convert(r[1], converters, field)), *r[2:]) for r in rows]
+
+
+_PG_AT = "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+
+def _convert(value: Any, converters: Sequence[Any], field: Any) -> Any:
+    for converter in converters:
+        value = converter(value, field, connection)
+    return value
+
+
+def _data(text: str) -> Any:
+    """The stored JSON text as the ORM's ``json.loads`` reads it. orjson first; what
+    it parses differently (integers past 64 bits it reads as floats) goes to json."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+    return value if encoding.plain(value) else json.loads(text)
+
+
+def _write(
+    ids: list[int],
+    seqs: list[int],
+    canonicals: list[str],
+    leaves: list[str],
+    prevs: list[str],
+    links: list[str],
+) -> int:
+    table = AuditEvent._meta.db_table
+    if connection.vendor == "postgresql":
+        # One statement for the whole batch, its values as six arrays bound on the
+        # server in binary (psycopg's own cursor on Django's connection, so in its
+        # transaction; text arrays would be escaped with a regex per element):
+        # a VALUES list of 30,000 placeholders, or arrays quoted into the query text by
+        # Django's client-side cursor, cost the client more than the server's work.
+        with psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(
                 f"UPDATE {table} AS e SET seq = v.seq, canonical = v.canonical, "  # noqa: S608 (our table name)
                 "leaf_hash = v.leaf_hash, prev_hash = v.prev_hash, chain_hash = v.chain_hash "
-                f"FROM (VALUES {values}) "
-                "AS v(id, seq, canonical, leaf_hash, prev_hash, chain_hash) "
+                "FROM unnest(%b::bigint[], %b::bigint[], %b::text[], %b::text[], %b::text[], "
+                "%b::text[]) AS v(id, seq, canonical, leaf_hash, prev_hash, chain_hash) "
                 "WHERE e.id = v.id AND e.seq IS NULL",
-                [value for row in updates for value in row],
+                [ids, seqs, canonicals, leaves, prevs, links],
             )
             return int(cursor.rowcount)
+    with connection.cursor() as cursor:
         written = 0
-        for event_id, seq, canonical, leaf, previous, link in updates:
+        for row in zip(seqs, canonicals, leaves, prevs, links, ids, strict=True):
             cursor.execute(
                 f"UPDATE {table} SET seq = %s, canonical = %s, leaf_hash = %s, "  # noqa: S608
                 "prev_hash = %s, chain_hash = %s WHERE id = %s AND seq IS NULL",
-                [seq, canonical, leaf, previous, link, event_id],
+                list(row),
             )
             written += int(cursor.rowcount)
         return written

@@ -7,6 +7,7 @@ no shared lock; ``audit.sequencer`` puts committed events in the chain.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -14,8 +15,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from airlock.canonical import strict_bytes
-from audit import catalogue, keys, selectors, sequencer
+from audit import catalogue, encoding, keys, selectors, sequencer
 from audit import verify as chain
 from audit.models import AuditEvent, ChainHead, Checkpoint
 from audit.sequencer import timestamp
@@ -72,15 +72,21 @@ def record_all(
         data = data or {}
         # Encoded before writing: what the log cannot hold (floats, huge integers) is
         # refused without poisoning the caller's transaction, or the sequencer's.
-        data_text = strict_bytes(data).decode("utf-8")  # NotCanonical is a ValueError
+        # audit.encoding: strict_bytes' bytes, with orjson where that is RFC 8785.
+        data_text = encoding.data_bytes(data).decode("utf-8")  # NotCanonical: ValueError
         event = AuditEvent(
             at=timezone.now(), event_type=event_type, actor=actor_ref(actor), target=target
         )
         event.data = data
         rows.append((event, data_text))
     inline = sequencer.mode() == sequencer.INLINE
-    if with_statements and _one_query_holds_several() and not inline:
+    if not inline and with_statements and _one_query_holds_several():
         _stored(rows, _insert(rows, before=with_statements))
+        return [event for event, _ in rows]
+    if not inline and not with_statements and not connection.in_atomic_block:
+        # Events of their own, outside a transaction: one INSERT is one transaction,
+        # without a BEGIN and a COMMIT round trip around it.
+        _stored(rows, _insert(rows))
         return [event for event, _ in rows]
     # Joins the caller's transaction (no savepoint) or opens one of its own.
     with transaction.atomic(savepoint=False):
@@ -118,18 +124,11 @@ def _insert(
 ) -> list[int]:
     """Insert unsequenced rows in their order; their ids, in the same order. ``before``
     (PostgreSQL only) goes first, in the same query."""
-    table = AuditEvent._meta.db_table
-    data_value = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    values = ", ".join(f"(%s, %s, %s, %s, {data_value}, '', '', '', '')" for _ in rows)
+    returning = connection.features.can_return_columns_from_insert
     params: list[Any] = []
     for event, data_text in rows:
         params += [event.at, event.event_type, event.actor, event.target, data_text]
-    returning = connection.features.can_return_columns_from_insert
-    sql = (
-        f"INSERT INTO {table} (at, event_type, actor, target, data, canonical, "  # noqa: S608 (our table)
-        f"leaf_hash, prev_hash, chain_hash) VALUES {values}"
-        + (" RETURNING id" if returning else "")
-    )
+    sql = _insert_sql(connection.vendor, len(rows), returning)
     if before:
         # Client-side binding (Django's default cursor on psycopg 3) sends this as one
         # simple query, which may hold several statements; the last one's rows are
@@ -146,6 +145,18 @@ def _insert(
         if len(rows) != 1:
             raise RuntimeError("this database returns no ids from a multi-row INSERT")
         return [int(cursor.lastrowid)]
+
+
+@functools.lru_cache(maxsize=16)
+def _insert_sql(vendor: str, count: int, returning: bool) -> str:
+    table = AuditEvent._meta.db_table
+    data_value = "%s::jsonb" if vendor == "postgresql" else "%s"
+    values = ", ".join(f"(%s, %s, %s, %s, {data_value}, '', '', '', '')" for _ in range(count))
+    return (
+        f"INSERT INTO {table} (at, event_type, actor, target, data, canonical, "  # noqa: S608 (our table)
+        f"leaf_hash, prev_hash, chain_hash) VALUES {values}"
+        + (" RETURNING id" if returning else "")
+    )
 
 
 # pg_advisory_xact_lock key of checkpoint signing ("AIRLOCKC" as a 64-bit integer).

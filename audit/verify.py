@@ -140,6 +140,23 @@ class Frontier:
         for leaf in leaves[i:]:
             self.append(leaf)
 
+    def join(self, other: Frontier) -> None:
+        """Append the leaves ``other`` holds (a tree started on its own), given only
+        its frontier: this tree's size must be a multiple of a power of two above
+        ``other``'s size, so its subtrees follow this one's as they are."""
+        for node, level in zip(other.hashes, other._levels(), strict=True):
+            if self.size % (1 << level):
+                raise ValueError("joining a frontier at an unaligned size")
+            size = self.size >> level
+            while size & 1:
+                node = node_hash(self.hashes.pop(), node)
+                size >>= 1
+            self.hashes.append(node)
+            self.size += 1 << level
+
+    def _levels(self) -> list[int]:
+        return [bit for bit in range(self.size.bit_length() - 1, -1, -1) if self.size >> bit & 1]
+
     def root(self) -> bytes:
         if not self.hashes:
             return hashlib.sha256(b"").digest()

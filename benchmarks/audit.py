@@ -76,15 +76,18 @@ def _detach() -> None:
         connection.close_pool()
 
 
-def _writer(mode: str, number: int, count: int, start: Any, out: Any) -> None:
+def _writer(mode: str, number: int, count: int, start: Any, out: Any, own: bool = False) -> None:
     settings.AUDIT["SEQUENCER"] = mode
     commits: list[tuple[int, float]] = []
     latencies: list[float] = []
     start.wait()
     for i in range(count):
         began = time.perf_counter()
-        with transaction.atomic():
+        if own:  # record() called outside a transaction: the event is one of its own
             event = record("bench.event", f"writer:{number}", f"thing:{i}", DATA)
+        else:  # inside the caller's transaction, as a request's change writes it
+            with transaction.atomic():
+                event = record("bench.event", f"writer:{number}", f"thing:{i}", DATA)
         latencies.append(time.perf_counter() - began)
         commits.append((event.id, time.time()))
     connection.close()
@@ -102,7 +105,7 @@ def _follower(stop: Any, out: Any) -> None:
     out.put(passes)
 
 
-def run_appends(mode: str, writers: int, total: int) -> dict[str, Any]:
+def run_appends(mode: str, writers: int, total: int, own: bool = False) -> dict[str, Any]:
     """``writers`` processes writing ``total`` events between them; in deferred mode a
     follower sequences them. The time runs until the last event is sequenced."""
     per_writer = total // writers
@@ -114,7 +117,8 @@ def run_appends(mode: str, writers: int, total: int) -> dict[str, Any]:
         follower = FORK.Process(target=_follower, args=(stop, follower_out))
         follower.start()
     procs = [
-        FORK.Process(target=_writer, args=(mode, n, per_writer, start, out)) for n in range(writers)
+        FORK.Process(target=_writer, args=(mode, n, per_writer, start, out, own))
+        for n in range(writers)
     ]
     for proc in procs:
         proc.start()
@@ -154,6 +158,63 @@ def run_appends(mode: str, writers: int, total: int) -> dict[str, Any]:
     }
 
 
+def _backend_cpu() -> float | None:
+    """CPU seconds of this connection's PostgreSQL backend (a local server only)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_one_writer(count: int = 2000) -> None:
+    """Where one writer's append goes: wall time, this process's CPU (user and
+    system) and its PostgreSQL backend's, per append, next to a transaction that
+    only runs ``SELECT 1`` (Django's transaction and three round trips, no audit)."""
+    before = settings.AUDIT.get("SEQUENCER")
+    settings.AUDIT["SEQUENCER"] = sequencer.DEFERRED
+
+    def append(i: int) -> None:
+        with transaction.atomic():
+            record("bench.event", "writer:0", f"thing:{i}", DATA)
+
+    def alone(i: int) -> None:
+        record("bench.event", "writer:0", f"thing:{i}", DATA)
+
+    def select_one(_: int) -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    print(f"one writer, {count} transactions each, per transaction:")
+    shapes = (
+        ("record() and commit", append),
+        ("record() on its own", alone),
+        ("SELECT 1 and commit", select_one),
+    )
+    for name, body in shapes:
+        body(0)
+        backend, times, wall = _backend_cpu(), os.times(), time.perf_counter()
+        for i in range(count):
+            body(i)
+        wall, after, backend_after = time.perf_counter() - wall, os.times(), _backend_cpu()
+        user, system = (after.user - times.user), (after.system - times.system)
+        server = (
+            f"{(backend_after - backend) / count * 1e6:4.0f} us"
+            if backend is not None and backend_after is not None
+            else "n/a"
+        )
+        print(
+            f"  {name:20s} wall {wall / count * 1e6:4.0f} us, writer CPU "
+            f"{(user + system) / count * 1e6:4.0f} us (user {user / count * 1e6:.0f}, "
+            f"system {system / count * 1e6:.0f}), PostgreSQL backend CPU {server}"
+        )
+    settings.AUDIT["SEQUENCER"] = before
+    sequencer.sequence_all()
+
+
 def bench_appends(total: int) -> None:
     print(f"appends through record(): {total} per configuration, each in its own transaction,")
     print("each writer a process with its own connection")
@@ -171,6 +232,18 @@ def bench_appends(total: int) -> None:
             f"              commit to sequenced: p50 {pct(new['delays'], 50):.1f} ms, "
             f"p99 {pct(new['delays'], 99):.1f} ms, max {new['delays'][-1] * 1000:.1f} ms"
         )
+    # record() outside any transaction: one INSERT is the whole transaction (no BEGIN
+    # and COMMIT round trips), as an allowed filing's one query is for its request.
+    own = run_appends(sequencer.DEFERRED, 16, total, own=True)
+    print(
+        f"  16 writers, each record() its own transaction: deferred {own['rate']:6.0f} "
+        f"appends/s sequenced (inserts {own['insert_rate']:6.0f}/s, "
+        f"p50 {pct(own['latencies'], 50):.2f} ms, p99 {pct(own['latencies'], 99):.2f} ms)"
+    )
+    print(
+        f"              commit to sequenced: p50 {pct(own['delays'], 50):.1f} ms, "
+        f"p99 {pct(own['delays'], 99):.1f} ms, max {own['delays'][-1] * 1000:.1f} ms"
+    )
     result = verify_database()
     assert result.ok, result.problems
     print(f"  the log verifies: {result.events} events, gapless")
@@ -329,6 +402,7 @@ def main() -> int:
     )
     bench_catch_up()
     if not args.skip_appends:
+        bench_one_writer()
         bench_appends(args.appends)
     if args.verify_events:
         bench_verify(args.verify_events)

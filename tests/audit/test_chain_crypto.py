@@ -163,3 +163,21 @@ def test_the_spliced_event_bytes_equal_the_canonical_body(seq, at, event_type, a
         data_bytes=strict_bytes(data),
     )
     assert spliced == strict_bytes(body) == rfc8785.dumps(body)
+
+
+@pytest.mark.parametrize(("first", "second"), [(0, 5), (4, 3), (8, 8), (8, 7), (16, 1), (32, 31)])
+def test_a_frontier_joined_from_an_aligned_part_is_the_whole_trees(first, second):
+    leaves = [chain.leaf_hash(str(i).encode()) for i in range(first + second)]
+    whole, part = chain.Frontier(), chain.Frontier()
+    whole.extend(leaves[:first])
+    part.extend(leaves[first:])
+    whole.join(part)
+    assert (whole.size, whole.root()) == (first + second, chain.merkle_root(leaves))
+
+
+def test_a_frontier_refuses_to_join_at_an_unaligned_size():
+    whole, part = chain.Frontier(), chain.Frontier()
+    whole.extend([chain.leaf_hash(b"a")] * 3)
+    part.extend([chain.leaf_hash(b"b")] * 2)
+    with pytest.raises(ValueError, match="unaligned"):
+        whole.join(part)

@@ -19,6 +19,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
+from airlock.canonical import strict_bytes
 from audit import catalogue, sequencer
 from audit import verify as chain
 from audit.models import AuditEvent, ChainHead
@@ -66,6 +67,38 @@ def test_a_deferred_append_is_stored_unsequenced_and_chained_by_the_sequencer(de
     result = verify_database()
     assert result.ok, result.problems
     assert result.events == 2
+
+
+TRICKY_DATA = [
+    {"plain": "postgres://warehouse/customers", "n": 2**53 - 1, "ok": True, "none": None},
+    # Keys where UTF-16 order (JCS) and code point order part; controls, quotes, DEL
+    # (not U+0000, which jsonb refuses).
+    {"\ue000": 1, "\U0001f600": 2, "a": [{"z": '\x01\x1f\x7f\u2028"\\'}]},
+    {"émoji": "\U0001f600", "nested": {"b": [], "a": {}}},
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("mode", sequencer.MODES)
+def test_the_sequencer_writes_rfc8785_bytes_for_any_data(settings, mode):
+    # The sequencer encodes with orjson where that is JCS by construction, and with
+    # rfc8785 elsewhere: either way the stored bytes are strict_bytes' and verify.
+    settings.AUDIT = {**settings.AUDIT, "SEQUENCER": mode}
+    for n, data in enumerate(TRICKY_DATA):
+        record("test.event", "agent:é\t", f"thing:{n}", data)
+    sequencer.sequence_all()
+    for event in AuditEvent.objects.order_by("seq"):
+        assert event.canonical.encode() == chain.event_canonical(
+            seq=event.seq,
+            at=sequencer.timestamp(event.at),
+            event_type="test.event",
+            actor="agent:é\t",
+            target=event.target,
+            data_bytes=strict_bytes(TRICKY_DATA[event.seq - 1]),
+        )
+    result = verify_database()
+    assert result.ok, result.problems
+    assert result.events == len(TRICKY_DATA)
 
 
 @pytest.mark.django_db
@@ -475,3 +508,17 @@ def test_the_follower_stays_up_and_says_why_when_it_cannot_proceed(deferred, cap
         sequencer.follow(pause=0, should_stop=lambda: next(passes, None) is None)
     assert caplog.text.count("AUDIT SEQUENCER CANNOT PROCEED") == 2
     assert sequencer.sequenced_through() == 0
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_an_append_outside_a_transaction_is_one_insert_and_its_own_transaction(deferred):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        event = record("test.event", "system", "thing:own", {"i": 1})
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["INSERT"]
+    # Committed by itself: another connection sees it.
+    assert AuditEvent.objects.filter(pk=event.pk, seq__isnull=True).exists()
+    assert sequencer.sequence_all() >= 1
+    assert verify_database().ok
