@@ -299,9 +299,15 @@ def follow(
     on_pass: Callable[[int], None] | None = None,
 ) -> None:
     """The production sequencer (``manage.py audit_sequence --follow``): a pass, and
-    when there was nothing to do a ``pause``, until ``should_stop()``. It waits for
-    the head when another sequencer holds it, so a second follower is a standby.
-    ``on_pass(count)`` after each pass that sequenced something."""
+    unless it took a full batch (it is catching up) a ``pause``, until
+    ``should_stop()``. It waits for the head when another sequencer holds it, so a
+    second follower is a standby. ``on_pass(count)`` after each pass that sequenced
+    something.
+
+    Pausing after a partial batch, not only after an empty one, lets a pass take
+    what ``pause`` gathers: under a steady load, passing again at once meant a pass
+    (the head's lock, the read, the UPDATE, the commit) for every event or two, and
+    the follower's CPU and its backend's were a fifth of the fast path's."""
     while not should_stop():
         try:
             done = sequence_pending(wait=True)
@@ -316,7 +322,7 @@ def follow(
             time.sleep(1)
         if done and on_pass is not None:
             on_pass(done)
-        if not done:
+        if done < batch_size():
             time.sleep(pause)
 
 
