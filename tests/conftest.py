@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import TestCase
 from rest_framework.test import APIClient
 
@@ -37,6 +39,31 @@ class Api:
 
     def deny(self, action_id: str, reason: str = "no") -> Any:
         return self.post(f"/api/v1/actions/{action_id}/deny", {"reason": reason})
+
+
+def racing_retries(token: str, body: dict[str, Any], key: str, n: int = 8) -> list[tuple[int, str]]:
+    """``n`` threads file ``body`` with one Idempotency-Key at the same moment, each on
+    its own connection; their (status, id) answers."""
+    barrier = threading.Barrier(n)
+    results: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def retry() -> None:
+        try:
+            api = Api(token)
+            barrier.wait()
+            response = api.file(body, HTTP_IDEMPOTENCY_KEY=key)
+            with lock:
+                results.append((response.status_code, response.json()["id"]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=retry) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,6 @@ chain intact once sequenced.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
@@ -21,7 +19,7 @@ from approvals.models import ActionRequest, ActionStatus
 from audit import sequencer
 from audit.models import AuditEvent
 from audit.verification import verify_database
-from tests.conftest import Api
+from tests.conftest import racing_retries
 from tests.factories import apply_policy
 
 pytestmark = pytest.mark.skipif(
@@ -118,25 +116,7 @@ def test_when_the_events_cannot_be_written_the_request_is_not_stored(deferred, r
 def test_concurrent_retries_of_an_allowed_request_create_one(deferred, requester_agent):
     """The unique key refuses the one query of every retry but one; the rest are
     answered as replays, and no orphan event is left by a refused one."""
-    barrier = threading.Barrier(8)
-    results: list[tuple[int, str]] = []
-    lock = threading.Lock()
-
-    def retry() -> None:
-        try:
-            api = Api(requester_agent.token)
-            barrier.wait()
-            response = api.file(ALLOWED, HTTP_IDEMPOTENCY_KEY="retry-storm")
-            with lock:
-                results.append((response.status_code, response.json()["id"]))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=retry) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = racing_retries(requester_agent.token, ALLOWED, "retry-storm")
     assert sorted(code for code, _ in results) == [200] * 7 + [201]
     assert len({action_id for _, action_id in results}) == 1
     action = ActionRequest.objects.get()

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from approvals.models import ActionRequest
-from tests.conftest import Api
+from tests.conftest import Api, racing_retries
 from tests.factories import make_agent
 
 BODY = {"action": "cluster.restart", "resource": "k8s://prod/api", "payload": {"replicas": 3}}
@@ -58,25 +55,7 @@ def test_without_a_key_each_post_is_a_new_request(agent_api):
 def test_concurrent_retries_with_one_key_create_one_request(requester_agent):
     """Eight retries racing: the unique constraint lets one insert win and the rest
     are answered as replays of it."""
-    barrier = threading.Barrier(8)
-    results: list[tuple[int, str]] = []
-    lock = threading.Lock()
-
-    def retry() -> None:
-        try:
-            api = Api(requester_agent.token)
-            barrier.wait()
-            response = api.file(BODY, HTTP_IDEMPOTENCY_KEY="retry-storm")
-            with lock:
-                results.append((response.status_code, response.json()["id"]))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=retry) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = racing_retries(requester_agent.token, BODY, "retry-storm")
     assert ActionRequest.objects.count() == 1
     assert len({action_id for _, action_id in results}) == 1
     assert sorted(code for code, _ in results) == [200] * 7 + [201]
