@@ -371,13 +371,7 @@ def _grow(
         if checkpoint.size > root.size:
             root.join(frontiers[checkpoint.size])
         if checkpoint.root != root.root() or checkpoint.chain != tree.marked.get(checkpoint.size):
-            tree.result.fail(
-                tree.last_good_size + 1,
-                f"the checkpoint at size {checkpoint.size} does not match the log: "
-                f"events {tree.last_good_size + 1}..{checkpoint.size} were rewritten",
-            )
-            tree.pending.clear()
-            return False
+            return tree.rewritten(checkpoint)
         tree.last_good_size = checkpoint.size
     tree.frontier.join(end)
     return True

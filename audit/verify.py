@@ -554,6 +554,17 @@ class _Tree:
     def sizes(self) -> frozenset[int]:
         return frozenset(c.size for c in self.pending)
 
+    def rewritten(self, checkpoint: Checkpoint) -> bool:
+        """Fail at the first event after the last checkpoint that held: the log does not
+        match ``checkpoint``. False, for the caller to return."""
+        self.result.fail(
+            self.last_good_size + 1,
+            f"the checkpoint at size {checkpoint.size} does not match the log: "
+            f"events {self.last_good_size + 1}..{checkpoint.size} were rewritten",
+        )
+        self.pending.clear()
+        return False
+
     def grow(self, leaves: list[bytes], marked: dict[int, bytes]) -> bool:
         """Add the leaves that follow; False once a checkpoint does not match."""
         self.marked.update(marked)
@@ -565,13 +576,7 @@ class _Tree:
             if checkpoint.root != self.frontier.root() or checkpoint.chain != self.marked.get(
                 checkpoint.size
             ):
-                self.result.fail(
-                    self.last_good_size + 1,
-                    f"the checkpoint at size {checkpoint.size} does not match the log: "
-                    f"events {self.last_good_size + 1}..{checkpoint.size} were rewritten",
-                )
-                self.pending.clear()
-                return False
+                return self.rewritten(checkpoint)
             self.last_good_size = checkpoint.size
         self.frontier.extend(leaves)
         return True
