@@ -166,7 +166,7 @@ def _wanted(
         previous=previous,
         screened=action.screened_at is not None,
         reviewer_groups=tuple(sorted(groups)),
-        callback=bool(action.callback_url and action.requester_agent_id),
+        callback=action.calls_back,
     )
     return event, [c.name for c in _registry.values() if c.wants(event)]
 
@@ -253,20 +253,20 @@ def _event_of(row: OutboxEvent) -> DomainEvent:
     groups = ActionReviewerGroup.objects.filter(action_id=row.action_id).values_list(
         "name", flat=True
     )
-    screened_at, callback_url, agent_id = (
-        ActionRequest.objects.filter(pk=row.action_id)
-        .values_list("screened_at", "callback_url", "requester_agent_id")
+    action = (
+        ActionRequest.objects.only("screened_at", "callback_url", "requester_agent_id")
+        .filter(pk=row.action_id)
         .first()
-    ) or (None, "", None)
+    )
     return DomainEvent(
         kind=row.kind,
         action_id=row.action_id,
         status=row.status,
         previous=row.previous,
-        screened=screened_at is not None,
+        screened=action is not None and action.screened_at is not None,
         reviewer_groups=tuple(sorted(groups)),
         id=row.pk,
-        callback=bool(callback_url and agent_id),
+        callback=action is not None and action.calls_back,
     )
 
 

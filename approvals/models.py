@@ -165,6 +165,12 @@ class ActionRequest(models.Model):
         return f"action:{self.pk}"
 
     @property
+    def calls_back(self) -> bool:
+        """Whether its agent is told of its status at ``callback_url`` (a person who
+        files gets no callback)."""
+        return bool(self.callback_url) and self.requester_agent_id is not None
+
+    @property
     def screened(self) -> bool:
         return self.screened_at is not None
 

@@ -198,7 +198,7 @@ def plan(event: DomainEvent) -> list[int]:
         )
         if action is None:
             return []
-        callback = bool(action.callback_url and action.requester_agent_id is not None)
+        callback = action.calls_back
     action_id = event.action_id
     now = timezone.now()
     rows: list[Delivery] = []
