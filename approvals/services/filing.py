@@ -143,7 +143,7 @@ def _created_data(action: ActionRequest) -> dict[str, Any]:
         "action": action.action,
         "resource": action.resource,
         "environment": action.environment,
-        "status": action.status,
+        "status": str(action.status),
         "payload_sha256": action.payload_sha256,
         "on_behalf_of": action.on_behalf_of or None,
         "policy": {

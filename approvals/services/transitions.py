@@ -123,7 +123,7 @@ def file(
         (catalogue.ACTION_CREATED, actor, action.audit_target, created)
     ]
     if status in FINAL_STATUSES:
-        to = {"from": None, "to": status, "rules": list(decision.rules)}
+        to = {"from": None, "to": str(status), "rules": list(decision.rules)}
         events.append((STATUS_EVENT[status], "policy", action.audit_target, to))
     # The request, its reviewer groups and its audit events (the creation and, decided
     # at once, the decision) in one query: statements built once (airlock.prepared).
@@ -185,7 +185,10 @@ def move(
         raise NotPending("the request changed while this was being decided")
     for field, value in changes.items():
         setattr(action, field, value)
-    record(STATUS_EVENT[to], actor, action.audit_target, {"from": source, "to": to, **(data or {})})
+    # Plain strings, not ActionStatus members: the audit encoder's orjson path takes
+    # only plain values (audit.encoding.plain); the bytes are the same either way.
+    event = {"from": str(source), "to": str(to), **(data or {})}
+    record(STATUS_EVENT[to], actor, action.audit_target, event)
     dispatch.emit(action, dispatch.STATUS, previous=source)
 
 
