@@ -185,8 +185,38 @@ class _Base:
             resendable=True,
         )
 
-    def _request(self, call: _Call) -> httpx.Request:
-        raise NotImplementedError
+    def _request_args(self, call: _Call) -> dict[str, Any]:
+        """What httpx's ``request`` is given for each attempt of ``call``."""
+        return {
+            "method": call.method,
+            "url": call.path,
+            "json": None if call.json is _UNSET else call.json,
+            "params": call.params,
+            "headers": {**self._headers, **call.headers},
+            "timeout": call.timeout if call.timeout is not None else self.timeout,
+        }
+
+    def _next_delay(
+        self,
+        call: _Call,
+        attempt: int,
+        response: httpx.Response | None,
+        failure: Exception | None,
+        deadline: float | None,
+    ) -> float | None:
+        """After an attempt: the delay before the next one, or None when this
+        attempt's answer is the call's (``_answer``): not retryable, out of retries,
+        or a retry that would end after ``deadline``."""
+        delay = self._should_retry(call, attempt, response, failure)
+        if delay is not None and deadline is not None and time.monotonic() + delay > deadline:
+            return None
+        return delay
+
+    def _answer(self, response: httpx.Response | None, failure: Exception | None) -> Any:
+        if failure is not None:
+            raise errors.TransportError(f"Airlock unreachable: {failure}") from failure
+        assert response is not None
+        return self._outcome(response)
 
     def _outcome(self, response: httpx.Response) -> Any:
         body = _body(response)
@@ -249,24 +279,12 @@ class Airlock(_Base):
             response: httpx.Response | None = None
             failure: Exception | None = None
             try:
-                response = self._http.request(
-                    call.method,
-                    call.path,
-                    json=None if call.json is _UNSET else call.json,
-                    params=call.params,
-                    headers={**self._headers, **call.headers},
-                    timeout=call.timeout if call.timeout is not None else self.timeout,
-                )
+                response = self._http.request(**self._request_args(call))
             except _RETRYABLE_EXC as exc:
                 failure = exc
-            delay = self._should_retry(call, attempt, response, failure)
-            if delay is not None and deadline is not None and time.monotonic() + delay > deadline:
-                delay = None
+            delay = self._next_delay(call, attempt, response, failure, deadline)
             if delay is None:
-                if failure is not None:
-                    raise errors.TransportError(f"Airlock unreachable: {failure}") from failure
-                assert response is not None
-                return self._outcome(response)
+                return self._answer(response, failure)
             self._sleep(delay)
             attempt += 1
 
@@ -400,24 +418,12 @@ class AsyncAirlock(_Base):
             response: httpx.Response | None = None
             failure: Exception | None = None
             try:
-                response = await self._http.request(
-                    call.method,
-                    call.path,
-                    json=None if call.json is _UNSET else call.json,
-                    params=call.params,
-                    headers={**self._headers, **call.headers},
-                    timeout=call.timeout if call.timeout is not None else self.timeout,
-                )
+                response = await self._http.request(**self._request_args(call))
             except _RETRYABLE_EXC as exc:
                 failure = exc
-            delay = self._should_retry(call, attempt, response, failure)
-            if delay is not None and deadline is not None and time.monotonic() + delay > deadline:
-                delay = None
+            delay = self._next_delay(call, attempt, response, failure, deadline)
             if delay is None:
-                if failure is not None:
-                    raise errors.TransportError(f"Airlock unreachable: {failure}") from failure
-                assert response is not None
-                return self._outcome(response)
+                return self._answer(response, failure)
             await self._sleep(delay)
             attempt += 1
 
