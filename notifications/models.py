@@ -139,14 +139,23 @@ class Delivery(models.Model):
         return f"delivery:{self.pk}"
 
 
-class SlackMessage(models.Model):
-    """A Slack message about a request, kept so that every later decision rewrites it."""
+class PostedMessage(models.Model):
+    """A chat message Airlock posted about a request, kept so that every later decision
+    rewrites it for everyone: one per request and channel."""
 
     action = models.ForeignKey(ActionRequest, on_delete=models.CASCADE, related_name="+")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class SlackMessage(PostedMessage):
+    """Where Slack keeps it: the channel's id and the message's ``ts``."""
+
     slack_channel = models.CharField(max_length=32)
     ts = models.CharField(max_length=32)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
@@ -157,15 +166,11 @@ class SlackMessage(models.Model):
         return f"{self.slack_channel}/{self.ts}"
 
 
-class TeamsMessage(models.Model):
-    """A card the Teams bot posted about a request, kept so that every later decision
-    rewrites it for everyone (the Bot Connector's update-activity call)."""
+class TeamsMessage(PostedMessage):
+    """Where the Teams bot's card is (the Bot Connector's update-activity call)."""
 
-    action = models.ForeignKey(ActionRequest, on_delete=models.CASCADE, related_name="+")
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
     conversation_id = models.CharField(max_length=400)
     activity_id = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [

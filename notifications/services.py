@@ -38,6 +38,7 @@ from notifications.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    PostedMessage,
     SlackMessage,
     TeamsMessage,
 )
@@ -217,12 +218,13 @@ def plan(event: DomainEvent) -> list[int]:
         event.kind == dispatch.STATUS and event.status in FINAL_STATUSES
     ):
         # Every chat message about the request is rewritten: Slack's and Teams' alike.
-        posted: tuple[tuple[type[SlackMessage | TeamsMessage], str, str], ...] = (
+        posted: tuple[tuple[type[PostedMessage], str, str], ...] = (
             (SlackMessage, DeliveryKind.SLACK_UPDATE, "u"),
             (TeamsMessage, DeliveryKind.TEAMS_UPDATE, "t"),
         )
         for model, kind, tag in posted:
-            for message in model.objects.filter(action_id=action_id).select_related("channel"):
+            messages_about = model._default_manager.filter(action_id=action_id)
+            for message in messages_about.select_related("channel"):
                 rows.append(
                     Delivery(
                         key=f"e{event.id}:{tag}{message.pk}",
