@@ -1,8 +1,8 @@
 # ruff: noqa: S603, S607 - starts our own servers, psql, pgbench, wrk and git, on loopback
 """The HTTP fast path against its baselines, all in one run, loaded with wrk.
 
-    .venv/bin/python benchmarks/http_fastpath.py            # ~6 minutes
-    .venv/bin/python benchmarks/http_fastpath.py --base 94ebd05 --duration 10
+    .venv/bin/python benchmarks/http_fastpath.py            # ~10 minutes
+    .venv/bin/python benchmarks/http_fastpath.py --base 94ebd05 --duration 10 --rounds 3
 
 Prints, for 1 client and for 16 clients (one keep-alive connection each):
 
@@ -15,7 +15,11 @@ Prints, for 1 client and for 16 clients (one keep-alive connection each):
   DEBUG off, PostgreSQL, Redis): ``GET /healthz``, ``POST /api/v1/actions`` allowed at
   once by policy (no payload), and held for review by the default rule;
 - the same three against ``--base`` (a git revision, checked out into a temporary
-  worktree and served the same way from the same venv): the numbers to beat.
+  worktree and served the same way from the same venv): the numbers to beat. Both
+  are up at once (idle while the other is loaded) and measured in turn, each call
+  ``--rounds`` times over, so that a shared host's drift (seen: 40% between two runs
+  of the same code ten minutes apart) falls on both alike; a cell is its median run,
+  a ratio the median of the rounds' ratios, with their range.
 
 wrk is the load generator (C, one thread): the Python here only starts servers and
 reads wrk's summary line, so it does not compete for the two cores while measuring.
@@ -37,7 +41,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,9 +231,27 @@ def bare(duration: int, port: int) -> list[dict[str, object]]:
     return rows
 
 
-def airlock(
-    label: str, tree: Path, database: str, duration: int, port: int
-) -> list[dict[str, object]]:
+CALLS = [
+    ("GET /healthz", "/healthz", 200, {}),
+    (
+        "POST /api/v1/actions, allowed at once",
+        "/api/v1/actions",
+        201,
+        {"METHOD": "POST", "BODY": ALLOWED},
+    ),
+    (
+        "POST /api/v1/actions, held for review",
+        "/api/v1/actions",
+        201,
+        {"METHOD": "POST", "BODY": HELD},
+    ),
+]
+
+
+@contextmanager
+def airlock_server(tree: Path, database: str, port: int) -> Iterator[tuple[str, str]]:
+    """Airlock from ``tree`` on a fresh database, served as in production; yields its
+    base URL and an agent's token."""
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -264,8 +286,6 @@ def airlock(
         policy.write(POLICY)
     manage("policy_apply", policy.name)
     os.unlink(policy.name)
-    rows = []
-    base = f"http://127.0.0.1:{port}"
     # The production shape: where the audit log has a deferred sequencer, its follower
     # runs beside the web server (docker-compose's `sequencer` service).
     follower = None
@@ -276,67 +296,62 @@ def airlock(
             env=env,
             start_new_session=True,
         )
+    uvicorn = [python, "-m", "uvicorn", "--workers", "2", "--port", str(port)]
+    uvicorn += ["--no-access-log", "--log-level", "warning", "airlock.asgi:application"]
     try:
-        rows += _measure_airlock(label, base, duration, port, tree, env, python, token)
+        with server(uvicorn, tree, env, port):
+            yield f"http://127.0.0.1:{port}", token
     finally:
         if follower is not None:
             os.killpg(follower.pid, signal.SIGTERM)
             follower.wait(timeout=30)
-    return rows
 
 
-def _measure_airlock(
-    label: str,
-    base: str,
-    duration: int,
-    port: int,
-    tree: Path,
-    env: dict[str, str],
-    python: str,
-    token: str,
+def airlocks(
+    trees: list[tuple[str, Path, str]], duration: int, port: int, rounds: int
 ) -> list[dict[str, object]]:
+    """Each call against every tree in turn, ``rounds`` times over: on a machine whose
+    speed drifts (a shared host), the trees are measured in the same minutes, and each
+    cell is the median run (its percentiles are that run's)."""
     rows: list[dict[str, object]] = []
-    with server(
-        [
-            python,
-            "-m",
-            "uvicorn",
-            "--workers",
-            "2",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            "airlock.asgi:application",
-        ],
-        tree,
-        env,
-        port,
-    ):
-        rows.append(measure(f"{label}: GET /healthz", f"{base}/healthz", 200, duration))
-        rows.append(
-            measure(
-                f"{label}: POST /api/v1/actions, allowed at once",
-                f"{base}/api/v1/actions",
-                201,
-                duration,
-                METHOD="POST",
-                BODY=ALLOWED,
-                TOKEN=token,
-            )
-        )
-        rows.append(
-            measure(
-                f"{label}: POST /api/v1/actions, held for review",
-                f"{base}/api/v1/actions",
-                201,
-                duration,
-                METHOD="POST",
-                BODY=HELD,
-                TOKEN=token,
-            )
-        )
+    with ExitStack() as stack:
+        served = [
+            (label, *stack.enter_context(airlock_server(tree, database, port + i)))
+            for i, (label, tree, database) in enumerate(trees)
+        ]
+        for what, path, expect, call_env in CALLS:
+            runs: dict[tuple[str, int], list[dict[str, object]]] = {}
+            for _label, base, token in served:
+                wrk(f"{base}{path}", 8, 2, TOKEN=token, **call_env)  # warm-up
+            for _ in range(rounds):
+                for label, base, token in served:
+                    for clients in (1, 16):
+                        result = wrk(f"{base}{path}", clients, duration, TOKEN=token, **call_env)
+                        unexpected = {
+                            k: v for k, v in result["statuses"].items() if int(k) != expect
+                        }
+                        if unexpected or result["socket_errors"]:
+                            result["problem"] = (
+                                f"unexpected {unexpected}, socket errors {result['socket_errors']}"
+                            )
+                        runs.setdefault((label, clients), []).append(result)
+                        print(
+                            f"  {label}: {what}, {clients:>2} client(s): {result['rps']:8.1f} req/s"
+                            f"  p50 {result['p50']:.2f} ms  p99 {result['p99']:.2f} ms"
+                            + (f"  !! {result['problem']}" if "problem" in result else ""),
+                            flush=True,
+                        )
+            for label, _, _ in served:
+                row: dict[str, object] = {"what": f"{label}: {what}"}
+                for clients in (1, 16):
+                    taken = runs[(label, clients)]
+                    median = sorted(taken, key=lambda r: float(r["rps"]))[len(taken) // 2]
+                    row[f"c{clients}"] = median
+                    row[f"c{clients}_runs"] = [r["rps"] for r in taken]
+                    problems = [str(r["problem"]) for r in taken if "problem" in r]
+                    if problems:
+                        row[f"c{clients}_problem"] = "; ".join(problems)
+                rows.append(row)
     return rows
 
 
@@ -361,6 +376,9 @@ def main() -> int:
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--port", type=int, default=18830)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="Airlock: runs of each call per tree, interleaved"
+    )
     parser.add_argument("--only", choices=["ceiling", "bare", "now", "base"], action="append")
     options = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -373,10 +391,10 @@ def main() -> int:
         rows.append(pgbench_ceiling(options.duration))
     if "bare" in parts:
         rows += bare(options.duration, options.port)
+    trees: list[tuple[str, Path, str]] = []
     if "now" in parts:
-        rows += airlock(
-            "Airlock now", ROOT, "airlock_bench_http_now", options.duration, options.port
-        )
+        trees.append(("Airlock now", ROOT, "airlock_bench_http_now"))
+    worktree = None
     if "base" in parts and options.base:
         worktree = Path(tempfile.mkdtemp(prefix="airlock-base-"))
         subprocess.run(
@@ -384,15 +402,12 @@ def main() -> int:
             cwd=ROOT,
             check=True,
         )
-        try:
-            rows += airlock(
-                f"Airlock at {options.base}",
-                worktree,
-                "airlock_bench_http_base",
-                options.duration,
-                options.port,
-            )
-        finally:
+        trees.append((f"Airlock at {options.base}", worktree, "airlock_bench_http_base"))
+    try:
+        if trees:
+            rows += airlocks(trees, options.duration, options.port, options.rounds)
+    finally:
+        if worktree is not None:
             subprocess.run(
                 ["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=False
             )
@@ -409,14 +424,26 @@ def main() -> int:
         str(r["what"]).split(": ", 1)[1]: r for r in rows if str(r["what"]).startswith("Airlock at")
     }
     if now and before:
-        print("\n| Airlock, now ÷ before | 1 client | 16 clients |\n|---|---|---|")
+        print(
+            "\n| Airlock, now ÷ before (median of the rounds' ratios; range) | 1 client "
+            "| 16 clients |\n|---|---|---|"
+        )
         for what, row in now.items():
             if what in before:
-                ratios = [
-                    row[k]["rps"] / before[what][k]["rps"]  # type: ignore[index]
-                    for k in ("c1", "c16")
-                ]
-                print(f"| {what} | {ratios[0]:.1f}x | {ratios[1]:.1f}x |")
+                cells = []
+                for key in ("c1", "c16"):
+                    ratios = sorted(
+                        a / b
+                        for a, b in zip(
+                            row[f"{key}_runs"],
+                            before[what][f"{key}_runs"],
+                            strict=True,
+                        )
+                    )
+                    cells.append(
+                        f"{ratios[len(ratios) // 2]:.1f}x ({ratios[0]:.1f}-{ratios[-1]:.1f})"
+                    )
+                print(f"| {what} | {cells[0]} | {cells[1]} |")
     return 0
 
 
