@@ -295,55 +295,35 @@ def _write(
 def follow(
     *,
     pause: float = 0.01,
-    longest_pause: float = 0.05,
     should_stop: Callable[[], bool] = lambda: False,
     on_pass: Callable[[int], None] | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """The production sequencer (``manage.py audit_sequence --follow``): a pass, and
-    unless it took a full batch (it is catching up) a pause, until ``should_stop()``.
-    It waits for the head when another sequencer holds it, so a second follower is a
-    standby. ``on_pass(count)`` after each pass that sequenced something.
+    unless it took a full batch (it is catching up) a ``pause``, until
+    ``should_stop()``. It waits for the head when another sequencer holds it, so a
+    second follower is a standby. ``on_pass(count)`` after each pass that sequenced
+    something.
 
-    Each pass (the head's lock, the read, the UPDATE, the commit) costs about as much
-    as sequencing a few dozen events, so passes of an event or two spend the
-    follower's CPU, and its backend's, on the pass itself: passing again at once under
-    a steady load cost a fifth of the fast path's CPU. The pause is ``pause`` when
-    events arrive slowly (nothing to save, and the newest event is sequenced within
-    about ``pause``) and grows with the rate they arrive at, by ``pause_for_rate``,
-    up to ``longest_pause``: when the machine is busy, a pass takes more events and
-    the sequencer its smallest share of the CPU."""
-    started = clock()
+    Pausing after a partial batch, not only after an empty one, lets a pass take
+    what ``pause`` gathers: under a steady load, passing again at once meant a pass
+    (the head's lock, the read, the UPDATE, the commit) for every event or two, and
+    the follower's CPU and its backend's were a fifth of the fast path's."""
     while not should_stop():
         try:
             done = sequence_pending(wait=True)
         except RuntimeError as exc:  # SequencingError, or a lost chain head: never fork
             logger.error("AUDIT SEQUENCER CANNOT PROCEED: %s", exc)
             done = 0
-            sleep(1)
+            time.sleep(1)
         except DatabaseError:
             logger.exception("audit sequencer pass failed; retrying")
             connection.close()
             done = 0
-            sleep(1)
+            time.sleep(1)
         if done and on_pass is not None:
             on_pass(done)
-        now = clock()
-        rate, started = done / max(now - started, 1e-3), now
         if done < batch_size():
-            sleep(pause_for_rate(rate, shortest=pause, longest=longest_pause))
-
-
-# Seconds of pause per event a second arriving: 500 events/s (250 allowed filings a
-# second) wait 50 ms and take about 25 events a pass; 100 events/s wait the shortest.
-PAUSE_PER_RATE = 0.0001
-
-
-def pause_for_rate(rate: float, *, shortest: float, longest: float) -> float:
-    """How long the follower waits after a partial pass, events having arrived at
-    ``rate`` a second since the previous one."""
-    return min(max(shortest, rate * PAUSE_PER_RATE), max(shortest, longest))
+            time.sleep(pause)
 
 
 # --- is it keeping up? ----------------------------------------------------------------------

@@ -510,45 +510,6 @@ def test_the_follower_stays_up_and_says_why_when_it_cannot_proceed(deferred, cap
     assert sequencer.sequenced_through() == 0
 
 
-@pytest.mark.django_db
-def test_the_follower_pauses_longer_as_events_arrive_faster(deferred):
-    """Its pause is the shortest while events trickle in, and grows with their rate
-    (bounded) when they pour in, so that a pass takes more of them; a full batch
-    (catching up) is followed at once. Real passes over real events; only the clock
-    and the sleeping are the test's."""
-    now = [0.0]
-    sleeps: list[float] = []
-    arrivals = iter([30, 0, 3, sequencer.batch_size(), 0])
-
-    def arrive() -> bool:
-        count = next(arrivals, None)
-        if count is None:
-            return True
-        for i in range(count):
-            record("test.event", "system", f"thing:{i}", {"i": i})
-        now[0] += 0.01  # each pass comes 10 ms after the previous one
-        return False
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-
-    sequencer.follow(
-        pause=0.01, longest_pause=0.05, should_stop=arrive, clock=lambda: now[0], sleep=sleep
-    )
-    # 3,000 events/s: the longest pause; none: the shortest; 300/s: 30 ms; a full
-    # batch: no pause; then none again.
-    assert sleeps == pytest.approx([0.05, 0.01, 0.03, 0.01])
-    assert sequencer.sequenced_through() == 33 + sequencer.batch_size()
-    assert verify_database().ok
-
-
-def test_the_pause_stays_within_its_bounds():
-    assert sequencer.pause_for_rate(0, shortest=0.01, longest=0.05) == 0.01
-    assert sequencer.pause_for_rate(1e9, shortest=0.01, longest=0.05) == 0.05
-    # A longest shorter than the shortest is the shortest: never a busy loop.
-    assert sequencer.pause_for_rate(1e9, shortest=0.01, longest=0.0) == 0.01
-
-
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_an_append_outside_a_transaction_is_one_insert_and_its_own_transaction(deferred):

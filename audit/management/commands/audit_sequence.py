@@ -24,13 +24,7 @@ class Command(BaseCommand):
             "--poll-ms",
             type=int,
             default=10,
-            help="--follow: the pause after a pass that left nothing waiting (default 10 ms)",
-        )
-        parser.add_argument(
-            "--max-poll-ms",
-            type=int,
-            default=50,
-            help="--follow: the longest pause, which events arriving fast get (default 50 ms)",
+            help="--follow: how long to sleep when nothing waits (default 10 ms)",
         )
         parser.add_argument("--check", action="store_true")
 
@@ -54,8 +48,4 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         logger.info("audit sequencer following (AUDIT_SEQUENCER=%s)", sequencer.mode())
-        sequencer.follow(
-            pause=options["poll_ms"] / 1000,
-            longest_pause=options["max_poll_ms"] / 1000,
-            should_stop=lambda: stopping,
-        )
+        sequencer.follow(pause=options["poll_ms"] / 1000, should_stop=lambda: stopping)
