@@ -73,16 +73,26 @@ def data_bytes(value: Any) -> bytes:
 
 
 def event_canonical(
-    *, seq: int, at: str, event_type: str, actor: str, target: str, data: Any
+    *,
+    seq: int,
+    at: str,
+    event_type: str,
+    actor: str,
+    target: str,
+    data: Any,
+    data_is_plain: bool | None = None,
 ) -> bytes:
     """``audit.verify.event_canonical(..., data_bytes=strict_bytes(data))`` in one
     orjson call when ``data`` is plain (the body's own keys are ASCII, its other
-    values strings and an integer); otherwise exactly that."""
+    values strings and an integer); otherwise exactly that. ``data_is_plain``: what
+    the caller's own ``plain(data)`` said, so that it is not walked twice."""
+    if data_is_plain is None:
+        data_is_plain = plain(data)
     if (
-        type(seq) is int
+        data_is_plain
+        and type(seq) is int
         and 0 <= seq <= MAX_SAFE_INTEGER
         and _all_str(at, event_type, actor, target)
-        and plain(data)
     ):
         body = {
             "actor": actor,

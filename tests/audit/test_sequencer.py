@@ -522,3 +522,63 @@ def test_an_append_outside_a_transaction_is_one_insert_and_its_own_transaction(d
     assert AuditEvent.objects.filter(pk=event.pk, seq__isnull=True).exists()
     assert sequencer.sequence_all() >= 1
     assert verify_database().ok
+
+
+@pytest.mark.django_db
+def test_a_pass_whose_head_moved_under_it_writes_nothing(deferred):
+    """The head's move and the events' places are one write: a pass working from a
+    head that is not the stored one (a second sequencer without the lock, a bug)
+    fails and leaves neither. (One behind would also collide with a stored seq.)"""
+    record("test.event", "system", "a", {})
+    assert sequencer.sequence_all() == 1
+    record("test.event", "system", "b", {})
+    stale = ChainHead(pk=1, seq=5, chain_hash=ChainHead.objects.get().chain_hash)
+    with pytest.raises(sequencer.SequencingError, match="head moved"), transaction.atomic():
+        sequencer._sequence_rows(stale, sequencer._waiting(10, 0))
+    assert unsequenced() == 1
+    assert ChainHead.objects.get().seq == 1
+    assert sequencer.sequence_all() == 1
+    assert verify_database().ok
+
+
+@pytest.mark.django_db
+def test_a_pass_whose_events_were_sequenced_under_it_writes_nothing(deferred):
+    record("test.event", "system", "a", {})
+    rows = sequencer._waiting(10, 0)
+    assert sequencer.sequence_all() == 1
+    head = ChainHead.objects.get()
+    with pytest.raises(sequencer.SequencingError, match="moved under"), transaction.atomic():
+        sequencer._sequence_rows(head, rows)
+    assert ChainHead.objects.get().seq == 1
+    assert AuditEvent.objects.get().seq == 1
+    assert verify_database().ok
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_pass_that_must_not_wait_leaves_a_held_head_to_its_holder(deferred):
+    """With the head locked elsewhere, sequence_pending(wait=False) returns at once
+    with nothing done; with wait=True it queues and then does the work."""
+    record("test.event", "system", "a", {})
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                ChainHead.objects.select_for_update().get(pk=1)
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(10)
+    try:
+        assert sequencer.sequence_pending(wait=False) == 0
+        assert unsequenced() == 1
+    finally:
+        release.set()
+        holder.join(10)
+    assert sequencer.sequence_pending(wait=True) == 1
+    assert verify_database().ok
