@@ -29,20 +29,25 @@ class PreparedGet(Generic[M]):
     """``build(value)`` is a queryset with exactly one parameter, ``value``, in its
     WHERE clause; ``get(v)`` runs it for ``v`` and returns its first row or None."""
 
+    slots = 1
+
     def __init__(self, build: Callable[[Any], QuerySet[M]]) -> None:
         self._build = build
         self._local = threading.local()
+
+    def _queryset(self) -> QuerySet[M]:
+        return self._build(_SLOT)[:1]
 
     def _compiled(self) -> dict[str, Any]:
         compiled: dict[str, Any] | None = getattr(self._local, "compiled", None)
         if compiled is not None:
             return compiled
-        queryset = self._build(_SLOT)[:1]
+        queryset = self._queryset()
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()  # also fills select and klass_info
         params = list(params)
-        if params.count(_SLOT) != 1:
-            raise ValueError("a prepared query needs exactly one parameter slot")
+        if params.count(_SLOT) != self.slots:
+            raise ValueError(f"this prepared query needs {self.slots} parameter slot(s)")
         select, klass_info = compiler.select, compiler.klass_info
         fields = klass_info["select_fields"]
         start, end = fields[0], fields[-1] + 1
@@ -50,7 +55,7 @@ class PreparedGet(Generic[M]):
             "compiler": compiler,
             "sql": sql,
             "params": params,
-            "slot": params.index(_SLOT),
+            "slot": params.index(_SLOT) if self.slots else None,
             "converters": compiler.get_converters([column for column, _, _ in select]),
             "model": klass_info["model"],
             "init_list": [column.target.attname for column, _, _ in select[start:end]],
@@ -62,22 +67,46 @@ class PreparedGet(Generic[M]):
         self._local.compiled = compiled
         return compiled
 
+    def _rows(self, params: list[Any], *, first: bool) -> list[M]:
+        compiled = self._compiled()
+        with connections[compiled["db"]].cursor() as cursor:
+            cursor.execute(compiled["sql"], params)
+            found = cursor.fetchmany(1) if first else cursor.fetchall()
+        if compiled["converters"]:
+            found = list(compiled["compiler"].apply_converters(found, compiled["converters"]))
+        start, end = compiled["span"]
+        model, db, init_list = compiled["model"], compiled["db"], compiled["init_list"]
+        objs: list[M] = []
+        for row in found:
+            obj: M = model.from_db(db, init_list, row[start:end])
+            for populator in compiled["related"]:
+                populator.populate(row, obj)
+            objs.append(obj)
+        return objs
+
     def get(self, value: Any) -> M | None:
         compiled = self._compiled()
         params = list(compiled["params"])
         params[compiled["slot"]] = value
-        with connections[compiled["db"]].cursor() as cursor:
-            cursor.execute(compiled["sql"], params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        if compiled["converters"]:
-            row = next(iter(compiled["compiler"].apply_converters([row], compiled["converters"])))
-        start, end = compiled["span"]
-        obj: M = compiled["model"].from_db(compiled["db"], compiled["init_list"], row[start:end])
-        for populator in compiled["related"]:
-            populator.populate(row, obj)
-        return obj
+        found = self._rows(params, first=True)
+        return found[0] if found else None
+
+
+class PreparedAll(PreparedGet[M]):
+    """``build()`` is a queryset without parameters; ``all()`` runs it and returns
+    every row, in its order."""
+
+    slots = 0
+
+    def __init__(self, build: Callable[[], QuerySet[M]]) -> None:
+        super().__init__(lambda _: build())
+        self._build_all = build
+
+    def _queryset(self) -> QuerySet[M]:
+        return self._build_all()
+
+    def all(self) -> list[M]:
+        return self._rows(list(self._compiled()["params"]), first=False)
 
 
 def insert_statement(*objs: Model) -> tuple[str, list[Any]]:
@@ -109,6 +138,22 @@ def inserted(*objs: Model) -> None:
         obj._state.db = obj._state.db or "default"
 
 
+def insert_returning_pk(obj: Model) -> Any:
+    """Insert ``obj``, whose primary key the database assigns, as ``save()`` would
+    (``insert_statement``: built once), and set its primary key from the insert."""
+    connection = connections[obj._state.db or "default"]
+    if not connection.features.can_return_columns_from_insert:
+        obj.save(force_insert=True)
+        return obj.pk
+    sql, params = insert_statement(obj)
+    column = connection.ops.quote_name(str(type(obj)._meta.pk.column))
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {column}", params)
+        obj.pk = cursor.fetchone()[0]
+    inserted(obj)
+    return obj.pk
+
+
 _insert_statements: dict[tuple[type[Model], str], tuple[str, list[Any]]] = {}
 
 
@@ -132,4 +177,4 @@ def _insert_statement(model: type[Model], vendor: str) -> tuple[str, list[Any]]:
     return statement
 
 
-__all__ = ["PreparedGet", "insert_statement", "inserted"]
+__all__ = ["PreparedAll", "PreparedGet", "insert_returning_pk", "insert_statement", "inserted"]

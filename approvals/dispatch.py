@@ -33,8 +33,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from airlock import after_response
-from airlock.db import relaxed_update
+from airlock import after_response, prepared
+from airlock.db import relaxed_update_row
 from approvals.models import ActionRequest, ActionReviewerGroup, OutboxEvent, OutboxReceipt
 
 logger = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ def emit(
     if not names:
         return None
     now = timezone.now()
-    row = OutboxEvent.objects.create(
+    row = OutboxEvent(
         kind=kind,
         action_id=action.pk,
         status=event.status,
@@ -128,6 +128,8 @@ def emit(
         # The sweep leaves a fresh event to the after-commit hand-off for this long.
         next_attempt_at=now + timedelta(seconds=_settings()["GRACE_SECONDS"]),
     )
+    # The statement built once (the ORM's create compiled it on every filing).
+    prepared.insert_returning_pk(row)
     event = replace(event, id=row.pk)
     # After commit, and inside a request after its response has been sent: the
     # requester does not wait for the broadcast or the chat messages' plan.
@@ -220,11 +222,8 @@ def _deliver(event: DomainEvent, names: list[str], *, attempts: int, fresh: bool
     now = timezone.now()
     if not failures:
         # Lost in a crash, this only hands the event on again (consumers are idempotent).
-        relaxed_update(
-            OutboxEvent.objects.filter(pk=event_id),
-            delivered_at=now,
-            attempts=attempts + 1,
-            last_error="",
+        relaxed_update_row(
+            OutboxEvent, event_id, delivered_at=now, attempts=attempts + 1, last_error=""
         )
         return True
     OutboxReceipt.objects.bulk_create(

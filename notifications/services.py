@@ -23,6 +23,7 @@ from accounts.models import Agent, User
 from airlock.db import relaxed_update
 from airlock.errors import Conflict, Forbidden, InvalidInput, NotFound
 from airlock.netsafety import UnsafeURL, check_outbound_url
+from airlock.prepared import PreparedAll
 from approvals import dispatch
 from approvals.dispatch import DomainEvent
 from approvals.models import FINAL_STATUSES, ActionRequest, ActionStatus
@@ -166,9 +167,13 @@ def delete_channel(*, actor: User, channel_id: int) -> None:
         channel.delete()
 
 
+# Read for every request that becomes pending; the query compiled once (per thread).
+_every_channel = PreparedAll(lambda: Channel.objects.order_by("pk"))
+
+
 def channels_for(groups: set[str] | tuple[str, ...]) -> list[Channel]:
     wanted = set(groups)
-    return [c for c in Channel.objects.order_by("pk") if wanted & set(c.groups)]
+    return [c for c in _every_channel.all() if wanted & set(c.groups)]
 
 
 # --- planning: domain event -> delivery rows ----------------------------------------
