@@ -560,7 +560,10 @@ def test_a_pass_that_must_not_wait_leaves_a_held_head_to_its_holder(deferred):
     """With the head locked elsewhere, sequence_pending(wait=False) returns at once
     with nothing done; with wait=True it queues and then does the work."""
     record("test.event", "system", "a", {})
+    assert sequencer.sequence_all() == 1  # the head row exists (a flushed test database has none)
+    record("test.event", "system", "b", {})
     holding, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
 
     def hold() -> None:
         try:
@@ -568,12 +571,14 @@ def test_a_pass_that_must_not_wait_leaves_a_held_head_to_its_holder(deferred):
                 ChainHead.objects.select_for_update().get(pk=1)
                 holding.set()
                 release.wait(10)
+        except BaseException as exc:  # shown by the assertion below, not lost in the thread
+            errors.append(exc)
         finally:
             connection.close()
 
     holder = threading.Thread(target=hold)
     holder.start()
-    assert holding.wait(10)
+    assert holding.wait(10), errors
     try:
         assert sequencer.sequence_pending(wait=False) == 0
         assert unsequenced() == 1
