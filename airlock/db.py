@@ -26,9 +26,7 @@ def relaxed_update(queryset: QuerySet[Any], **values: Any) -> int:
         # Part of the caller's transaction, which keeps its own durability: SET LOCAL
         # would relax the caller's commit too.
         return queryset.update(**values)
-    if connection.vendor != "postgresql" or connection.settings_dict.get("OPTIONS", {}).get(
-        "server_side_binding"
-    ):
+    if not _one_simple_query(connection):
         with transaction.atomic(using=queryset.db):
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
@@ -43,6 +41,14 @@ def relaxed_update(queryset: QuerySet[Any], **values: Any) -> int:
         return int(cursor.rowcount)
 
 
+def _one_simple_query(connection: Any) -> bool:
+    """PostgreSQL with client-side binding (Django's default): SET LOCAL and the
+    UPDATE go as one simple query, which PostgreSQL runs as one transaction."""
+    return connection.vendor == "postgresql" and not connection.settings_dict.get(
+        "OPTIONS", {}
+    ).get("server_side_binding")
+
+
 _row_updates: dict[tuple[type[Model], tuple[str, ...]], tuple[str, list[Any]]] = {}
 
 
@@ -52,11 +58,7 @@ def relaxed_update_row(model: type[Model], pk: Any, **values: Any) -> int:
     where compiling the same UPDATE on every call cost more than running it."""
     manager = model._default_manager
     connection = connections[manager.db]
-    if (
-        connection.in_atomic_block
-        or connection.vendor != "postgresql"
-        or connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
-    ):
+    if connection.in_atomic_block or not _one_simple_query(connection):
         return relaxed_update(manager.filter(pk=pk), **values)
     key = (model, tuple(values))
     statement = _row_updates.get(key)

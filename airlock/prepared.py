@@ -31,7 +31,7 @@ class PreparedGet(Generic[M]):
 
     slots = 1
 
-    def __init__(self, build: Callable[[Any], QuerySet[M]]) -> None:
+    def __init__(self, build: Callable[..., QuerySet[M]]) -> None:
         self._build = build
         self._local = threading.local()
 
@@ -98,12 +98,8 @@ class PreparedAll(PreparedGet[M]):
 
     slots = 0
 
-    def __init__(self, build: Callable[[], QuerySet[M]]) -> None:
-        super().__init__(lambda _: build())
-        self._build_all = build
-
     def _queryset(self) -> QuerySet[M]:
-        return self._build_all()
+        return self._build()
 
     def all(self) -> list[M]:
         return self._rows(list(self._compiled()["params"]), first=False)

@@ -156,9 +156,7 @@ def _pass(limit: int | None, wait: bool, from_id: int) -> tuple[int, int]:
 # 0.7 ms, over 84,000 such entries).
 _HEAD_AND_WAITING = (
     "SET LOCAL enable_bitmapscan = off; "
-    "SELECT seq, chain_hash FROM {head} WHERE id = 1 FOR UPDATE{skip}; "
-    "SELECT id, {at}, event_type, actor, target, data::text FROM {events} "
-    "WHERE seq IS NULL AND id >= %s ORDER BY id LIMIT %s"
+    "SELECT seq, chain_hash FROM {head} WHERE id = 1 FOR UPDATE{skip}; {waiting}"
 )
 
 
@@ -170,9 +168,8 @@ def _locked_head_and_waiting(
     is no head row (``locked_head`` makes one)."""
     sql = _HEAD_AND_WAITING.format(
         head=ChainHead._meta.db_table,
-        events=AuditEvent._meta.db_table,
-        at=_PG_AT,
         skip="" if wait else " SKIP LOCKED",
+        waiting=_waiting_sql(postgres=True),
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [from_id, limit])
@@ -266,15 +263,8 @@ def _waiting(limit: int, from_id: int) -> list[tuple[Any, ...]]:
     by orjson, not by the ORM's per-row converters."""
     table = AuditEvent._meta.db_table
     postgres = connection.vendor == "postgresql"
-    # PostgreSQL spells ``at`` as ``timestamp`` does (as verification reads it), so no
-    # datetime is made per event.
-    at, data = (_PG_AT, "data::text") if postgres else ("at", "data")
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, {at}, event_type, actor, target, {data} FROM {table} "  # noqa: S608 (our table)
-            "WHERE seq IS NULL AND id >= %s ORDER BY id LIMIT %s",
-            [from_id, limit],
-        )
+        cursor.execute(_waiting_sql(postgres=postgres), [from_id, limit])
         rows = cursor.fetchall()
     if postgres or not rows:
         return rows
@@ -285,6 +275,17 @@ def _waiting(limit: int, from_id: int) -> list[tuple[Any, ...]]:
 
 
 _PG_AT = "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+
+def _waiting_sql(*, postgres: bool) -> str:
+    """``_waiting``'s query; its parameters are ``from_id`` and ``limit``. PostgreSQL
+    spells ``at`` as ``timestamp`` does (as verification reads it), so no datetime is
+    made per event."""
+    at, data = (_PG_AT, "data::text") if postgres else ("at", "data")
+    return (
+        f"SELECT id, {at}, event_type, actor, target, {data} FROM {AuditEvent._meta.db_table} "  # noqa: S608 (our table)
+        "WHERE seq IS NULL AND id >= %s ORDER BY id LIMIT %s"
+    )
 
 
 def _convert(value: Any, converters: Sequence[Any], field: Any) -> Any:
@@ -300,7 +301,7 @@ def _data(text: str) -> tuple[Any, bool]:
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
-        value = None
+        pass
     else:
         if encoding.plain(value):
             return value, True
