@@ -32,6 +32,12 @@ def _base() -> QuerySet[ActionRequest]:
 def load_for_representation(action: ActionRequest) -> None:
     """Load what the representation reads onto an action already in memory (a
     no-op for relations a selector already prefetched)."""
+    cache = action.__dict__.get("_prefetched_objects_cache", {})
+    if "reviewer_groups" in cache and "reviews" in cache and not cache["reviews"]:
+        # Filed just now (``know_new``), or read with both relations and no review:
+        # nothing left to load, and Django's walk over the lookups to find that out
+        # cost 2% of an allowed filing.
+        return
     prefetch_related_objects([action], *_PREFETCH)
 
 
