@@ -9,7 +9,9 @@
   ASGI runs all sync code of a process in one thread and hops between the event
   loop and that thread around every sync middleware and view; a sync request on
   a thread of its own does neither, so the API's ordinary calls run at WSGI speed
-  while they are still served by the same uvicorn.
+  while they are still served by the same uvicorn. An agent's call (a bearer
+  token, no cookie) skips the middleware that only a browser's request needs
+  (``airlock.handlers``).
 
 ``uvicorn airlock.asgi:application`` (what ``make run`` and docker-compose start)
 serves all three. ``airlock.wsgi`` serves the same app to a WSGI server, where a
@@ -37,6 +39,7 @@ from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.urls import ResolverMatch  # noqa: E402
 
+from airlock.handlers import AgentHandler, SplitWSGI  # noqa: E402
 from airlock.routing import websocket_urlpatterns  # noqa: E402
 from airlock.wsgi_bridge import BufferedWSGI  # noqa: E402
 
@@ -68,7 +71,7 @@ class HttpRouter:
     def __init__(self, threads: int) -> None:
         self.waiting = WaitingHandler()
         self.threaded = BufferedWSGI(
-            get_wsgi_application(),
+            SplitWSGI(get_wsgi_application(), AgentHandler()),
             threads=threads,
             # What Django reads into memory anyway; a larger body streams (a2wsgi),
             # so that Django can refuse it having read only what it needs.

@@ -6,4 +6,6 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "airlock.settings")
 
-application = get_wsgi_application()
+from airlock.handlers import AgentHandler, SplitWSGI
+
+application = SplitWSGI(get_wsgi_application(), AgentHandler())

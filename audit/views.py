@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -245,11 +246,15 @@ class AuditProof(APIView):
         )
 
 
+@csrf_exempt
 @require_GET
 def sequencer_health(request: HttpRequest) -> JsonResponse:
     """Public, for monitors: is the sequencer keeping up? 503 when stalled (the oldest
     unsequenced event has waited longer than ``AUDIT_SEQUENCE_STALL_SECONDS``). It
-    names counts and ages only, never an event."""
+    names counts and ages only, never an event.
+
+    Exempt from CSRF like every view under ``/api/`` (``airlock.handlers``): it reads
+    and changes nothing, so any other method is its 405, not the CSRF check's 403."""
     state = sequencer.status()
     return JsonResponse(state, status=503 if state["stalled"] else 200)
 
