@@ -141,13 +141,24 @@ def insert_returning_pk(obj: Model) -> Any:
     if not connection.features.can_return_columns_from_insert:
         obj.save(force_insert=True)
         return obj.pk
-    sql, params = insert_statement(obj)
-    column = connection.ops.quote_name(str(type(obj)._meta.pk.column))
+    sql, params = insert_returning_pk_statement(obj)
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {column}", params)
+        cursor.execute(sql, params)
         obj.pk = cursor.fetchone()[0]
     inserted(obj)
     return obj.pk
+
+
+def insert_returning_pk_statement(obj: Model) -> tuple[str, list[Any]]:
+    """``insert_statement(obj)`` that returns the primary key the database assigns,
+    for a caller that runs it with others (its one row: ``(pk,)``). Needs a database
+    that returns columns from an INSERT."""
+    connection = connections[obj._state.db or "default"]
+    if not connection.features.can_return_columns_from_insert:
+        raise ValueError(f"{connection.vendor} returns no columns from an INSERT")
+    sql, params = insert_statement(obj)
+    column = connection.ops.quote_name(str(type(obj)._meta.pk.column))
+    return f"{sql} RETURNING {column}", params
 
 
 _insert_statements: dict[tuple[type[Model], str], tuple[str, list[Any]]] = {}
@@ -173,4 +184,11 @@ def _insert_statement(model: type[Model], vendor: str) -> tuple[str, list[Any]]:
     return statement
 
 
-__all__ = ["PreparedAll", "PreparedGet", "insert_returning_pk", "insert_statement", "inserted"]
+__all__ = [
+    "PreparedAll",
+    "PreparedGet",
+    "insert_returning_pk",
+    "insert_returning_pk_statement",
+    "insert_statement",
+    "inserted",
+]

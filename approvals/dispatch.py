@@ -114,6 +114,48 @@ def emit(
     """Record that ``action`` changed, in the caller's transaction. Returns the event,
     or None when no consumer wants it (then nothing is written: the fast path pays
     for no side effect it does not have)."""
+    pending = prepare(action, kind, previous=previous, reviewer_groups=reviewer_groups)
+    if pending is None:
+        return None
+    # The statement built once (the ORM's create compiled it on every filing).
+    return pending.stored(prepared.insert_returning_pk(pending.row))
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An event not yet written, for a change that writes it in its own statements
+    (``transitions.file``: one query for the request, its audit events and this):
+    run ``statement`` with the change, in its transaction, then call ``stored`` with
+    the id it returned. Where the database returns no columns from an INSERT,
+    ``statement`` is None: call ``emit`` instead."""
+
+    event: DomainEvent
+    names: list[str]
+    row: OutboxEvent
+    statement: tuple[str, list[Any]] | None
+
+    def stored(self, event_id: int) -> DomainEvent:
+        """The row is written (``event_id``): hand the event on after commit (at once
+        when that has happened), and inside a request after its response has been
+        sent: the requester does not wait for the broadcast or the chat messages'
+        plan."""
+        self.row.pk = event_id
+        prepared.inserted(self.row)
+        event = replace(self.event, id=event_id)
+        hand_off = partial(_deliver, event, self.names, attempts=0, fresh=True)
+        transaction.on_commit(partial(after_response.defer, hand_off), robust=True)
+        return event
+
+
+def prepare(
+    action: ActionRequest,
+    kind: str,
+    *,
+    previous: str = "",
+    reviewer_groups: Iterable[str] | None = None,
+) -> Pending | None:
+    """``emit``'s event and its outbox row, not written; None when no consumer wants
+    it."""
     event, names = _wanted(action, kind, previous, reviewer_groups)
     if not names:
         return None
@@ -128,27 +170,9 @@ def emit(
         # The sweep leaves a fresh event to the after-commit hand-off for this long.
         next_attempt_at=now + timedelta(seconds=_settings()["GRACE_SECONDS"]),
     )
-    # The statement built once (the ORM's create compiled it on every filing).
-    prepared.insert_returning_pk(row)
-    event = replace(event, id=row.pk)
-    # After commit, and inside a request after its response has been sent: the
-    # requester does not wait for the broadcast or the chat messages' plan.
-    hand_off = partial(_deliver, event, names, attempts=0, fresh=True)
-    transaction.on_commit(partial(after_response.defer, hand_off), robust=True)
-    return event
-
-
-def wanted(
-    action: ActionRequest,
-    kind: str,
-    *,
-    previous: str = "",
-    reviewer_groups: Iterable[str] | None = None,
-) -> bool:
-    """Whether ``emit`` with these arguments would write an event (some consumer
-    wants it): a caller whose change is otherwise one statement can tell whether it
-    needs a transaction around it."""
-    return bool(_wanted(action, kind, previous, reviewer_groups)[1])
+    returns = transaction.get_connection().features.can_return_columns_from_insert
+    statement = prepared.insert_returning_pk_statement(row) if returns else None
+    return Pending(event, names, row, statement)
 
 
 def _wanted(

@@ -56,6 +56,7 @@ def record_all(
     events: Sequence[tuple[str, Any, str, dict[str, Any] | None]],
     *,
     with_statements: Sequence[tuple[str, Sequence[Any]]] = (),
+    returned: list[list[tuple[Any, ...]]] | None = None,
 ) -> list[AuditEvent]:
     """``record`` for several events of one change, in their order, with one INSERT:
     a request decided at filing writes its creation and its decision together.
@@ -65,7 +66,10 @@ def record_all(
     round trip as the events' INSERT: outside a transaction, one multi-statement query
     is its own transaction (PostgreSQL runs a simple query's statements as one), so
     the change and its audit events commit or roll back together at the price of one
-    round trip instead of four (BEGIN, the change, the events, COMMIT)."""
+    round trip instead of four (BEGIN, the change, the events, COMMIT).
+
+    ``returned``, when given, receives the rows each of ``with_statements`` returned,
+    in their order (an empty list for one without ``RETURNING``)."""
     rows: list[tuple[AuditEvent, str]] = []
     for event_type, actor, target, data in events:
         catalogue.get(event_type)  # an undeclared type is a bug: refuse it before writing
@@ -81,7 +85,7 @@ def record_all(
         rows.append((event, data_text))
     inline = sequencer.mode() == sequencer.INLINE
     if not inline and with_statements and _one_query_holds_several():
-        _stored(rows, _insert(rows, before=with_statements))
+        _stored(rows, _insert(rows, before=with_statements, returned=returned))
         return [event for event, _ in rows]
     if not inline and not with_statements and not connection.in_atomic_block:
         # Events of their own, outside a transaction: one INSERT is one transaction,
@@ -94,6 +98,8 @@ def record_all(
             with connection.cursor() as cursor:
                 for sql, params in with_statements:
                     cursor.execute(sql, params)
+                    if returned is not None:
+                        returned.append(_rows_of(cursor))
         # One INSERT, without the model's save machinery: this runs in every request
         # that decides anything (measured: 0.7 ms against 1.0 ms per append here).
         _stored(rows, _insert(rows))
@@ -118,12 +124,19 @@ def _stored(rows: Sequence[tuple[AuditEvent, str]], ids: Sequence[int]) -> None:
         event._state.adding, event._state.db = False, connection.alias
 
 
+def _rows_of(cursor: Any) -> list[tuple[Any, ...]]:
+    """The current result's rows; none for a statement that returns none."""
+    return list(cursor.fetchall()) if cursor.description is not None else []
+
+
 def _insert(
     rows: Sequence[tuple[AuditEvent, str]],
     before: Sequence[tuple[str, Sequence[Any]]] = (),
+    returned: list[list[tuple[Any, ...]]] | None = None,
 ) -> list[int]:
     """Insert unsequenced rows in their order; their ids, in the same order. ``before``
-    (PostgreSQL only) goes first, in the same query."""
+    (PostgreSQL only) goes first, in the same query; what each of them returned goes
+    to ``returned``."""
     returning = connection.features.can_return_columns_from_insert
     params: list[Any] = []
     for event, data_text in rows:
@@ -138,6 +151,8 @@ def _insert(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for _ in before:
+            if returned is not None:
+                returned.append(_rows_of(cursor))
             cursor.nextset()
         if returning:
             # Ids are drawn in VALUES order; RETURNING's own order is not promised.

@@ -125,23 +125,29 @@ def file(
     if status in FINAL_STATUSES:
         to = {"from": None, "to": str(status), "rules": list(decision.rules)}
         events.append((STATUS_EVENT[status], "policy", action.audit_target, to))
-    # The request, its reviewer groups and its audit events (the creation and, decided
-    # at once, the decision) in one query: statements built once (airlock.prepared).
+    # The request, its reviewer groups, its audit events (the creation and, decided at
+    # once, the decision) and its domain event's outbox row in one query, which is its
+    # own transaction: statements built once (airlock.prepared). The self-service fast
+    # path has no reviewer group and, with no consumer for it, no outbox row.
     writes = [prepared.insert_statement(action)]
     if rows:
         writes.append(prepared.insert_statement(*rows))
-    if rows or dispatch.wanted(action, dispatch.FILED, reviewer_groups=groups):
-        with transaction.atomic():
-            record_all(events, with_statements=writes)
-            prepared.inserted(action, *rows)
-            dispatch.emit(action, dispatch.FILED, reviewer_groups=groups)
-    else:
-        # Decided at filing with no reviewer and no side effect (the self-service fast
-        # path): the request and its events are one query and its own transaction.
-        nested = transaction.get_connection().in_atomic_block
-        with transaction.atomic() if nested else nullcontext():  # a savepoint, nested
-            record_all(events, with_statements=writes)
-        prepared.inserted(action)
+    pending = dispatch.prepare(action, dispatch.FILED, reviewer_groups=groups)
+    if pending is not None and pending.statement is not None:
+        writes.append(pending.statement)
+    returned: list[list[tuple[Any, ...]]] = []
+    # Nested in a caller's transaction: a savepoint. A database that returns no id
+    # from an INSERT writes the outbox row on its own, in the same transaction.
+    apart = pending is not None and pending.statement is None
+    nested = transaction.get_connection().in_atomic_block
+    with transaction.atomic() if nested or apart else nullcontext():
+        record_all(events, with_statements=writes, returned=returned)
+        prepared.inserted(action, *rows)
+        if pending is not None:
+            # Committed by now unless nested: the hand-off is queued at once.
+            pending.stored(
+                prepared.insert_returning_pk(pending.row) if apart else returned[-1][0][0]
+            )
     selectors.know_new(action, rows)
 
 

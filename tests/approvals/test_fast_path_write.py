@@ -15,7 +15,7 @@ from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
 from approvals import services
-from approvals.models import ActionRequest, ActionStatus
+from approvals.models import ActionRequest, ActionReviewerGroup, ActionStatus, OutboxEvent
 from audit import sequencer
 from audit.models import AuditEvent
 from audit.verification import verify_database
@@ -70,21 +70,56 @@ def test_an_allowed_request_and_its_events_are_one_query(deferred, requester_age
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_held_request_still_writes_in_one_transaction(deferred, requester_agent):
+def test_a_held_request_and_its_outbox_row_are_one_query(deferred, requester_agent):
     with CaptureQueriesContext(connection) as queries:
         submission = services.submit(
             actor=requester_agent.agent, data={**ALLOWED, "action": "orders.export"}
         )
     assert submission.action.status == ActionStatus.PENDING
     sql = [q["sql"] for q in queries.captured_queries]
-    begin = next(i for i, s in enumerate(sql) if 'INSERT INTO "approvals_actionrequest"' in s)
-    # The request, its reviewer groups, its events and its outbox row, then COMMIT.
-    assert "COMMIT" in sql[begin:]
-    assert any("approvals_actionreviewergroup" in s for s in sql[begin:])
-    assert any("approvals_outboxevent" in s for s in sql[begin:])
+    writes = _writes(queries)
+    # The request, its reviewer groups, its outbox row and its event: one query, its
+    # own transaction (no BEGIN, no COMMIT).
+    assert len(writes) == 1, writes
+    for table in ("approvals_actionrequest", "approvals_actionreviewergroup"):
+        assert f'INSERT INTO "{table}"' in writes[0]
+    assert 'INSERT INTO "approvals_outboxevent"' in writes[0]
+    assert "INSERT INTO audit_auditevent" in writes[0]
+    assert not any(s in ("BEGIN", "COMMIT") for s in sql)
+    # The outbox row is stored with the id the query returned, and handed on after
+    # commit: its receipt-less delivery marked it delivered.
+    event = OutboxEvent.objects.get(action_id=submission.action.pk)
+    assert event.kind == "filed"
+    assert event.delivered_at is not None
     # The hand-off after commit (no channel, no callback) needs no read of the request:
     # its domain event says what the consumers need.
     assert not any(s.startswith("SELECT") and '"approvals_actionrequest"' in s for s in sql)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_outbox_row_cannot_be_written_nothing_is_stored(deferred, requester_agent):
+    """Both or neither, with the side effects' row too: a refused outbox INSERT takes
+    the request, its reviewer groups and its audit events with it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_refuse_outbox() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER test_refuse_outbox BEFORE INSERT ON approvals_outboxevent "
+            "FOR EACH ROW EXECUTE FUNCTION test_refuse_outbox()"
+        )
+    try:
+        events_before = AuditEvent.objects.count()
+        with pytest.raises(DatabaseError, match="refused by the test"):
+            services.submit(actor=requester_agent.agent, data={**ALLOWED, "action": "x.export"})
+        assert not ActionRequest.objects.filter(action="x.export").exists()
+        assert not ActionReviewerGroup.objects.exists()
+        assert AuditEvent.objects.count() == events_before
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER test_refuse_outbox ON approvals_outboxevent")
+            cursor.execute("DROP FUNCTION test_refuse_outbox()")
 
 
 @pytest.mark.django_db(transaction=True)
