@@ -26,7 +26,7 @@ def relaxed_update(queryset: QuerySet[Any], **values: Any) -> int:
         # Part of the caller's transaction, which keeps its own durability: SET LOCAL
         # would relax the caller's commit too.
         return queryset.update(**values)
-    if not _one_simple_query(connection):
+    if not one_simple_query(connection):
         with transaction.atomic(using=queryset.db):
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
@@ -41,9 +41,10 @@ def relaxed_update(queryset: QuerySet[Any], **values: Any) -> int:
         return int(cursor.rowcount)
 
 
-def _one_simple_query(connection: Any) -> bool:
-    """PostgreSQL with client-side binding (Django's default): SET LOCAL and the
-    UPDATE go as one simple query, which PostgreSQL runs as one transaction."""
+def one_simple_query(connection: Any) -> bool:
+    """Whether a query with several statements goes to ``connection`` as one simple
+    query, which PostgreSQL runs as one transaction: PostgreSQL with client-side
+    binding (Django's default). Server-side binding allows one statement a query."""
     return connection.vendor == "postgresql" and not connection.settings_dict.get(
         "OPTIONS", {}
     ).get("server_side_binding")
@@ -58,7 +59,7 @@ def relaxed_update_row(model: type[Model], pk: Any, **values: Any) -> int:
     where compiling the same UPDATE on every call cost more than running it."""
     manager = model._default_manager
     connection = connections[manager.db]
-    if connection.in_atomic_block or not _one_simple_query(connection):
+    if connection.in_atomic_block or not one_simple_query(connection):
         return relaxed_update(manager.filter(pk=pk), **values)
     key = (model, tuple(values))
     statement = _row_updates.get(key)

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from airlock.db import one_simple_query
 from audit import catalogue, encoding, keys, selectors, sequencer
 from audit import verify as chain
 from audit.models import AuditEvent, ChainHead, Checkpoint
@@ -84,7 +85,7 @@ def record_all(
         event.data = data
         rows.append((event, data_text))
     inline = sequencer.mode() == sequencer.INLINE
-    if not inline and with_statements and _one_query_holds_several():
+    if not inline and with_statements and one_simple_query(connection):
         _stored(rows, _insert(rows, before=with_statements, returned=returned))
         return [event for event, _ in rows]
     if not inline and not with_statements and not connection.in_atomic_block:
@@ -108,14 +109,6 @@ def record_all(
             for event, _ in rows:
                 event.refresh_from_db(fields=sequencer.SEQUENCED_COLUMNS)
     return [event for event, _ in rows]
-
-
-def _one_query_holds_several() -> bool:
-    """PostgreSQL with client-side binding (Django's default): a query with several
-    statements is sent as one simple query. Server-side binding allows one."""
-    return connection.vendor == "postgresql" and not connection.settings_dict.get(
-        "OPTIONS", {}
-    ).get("server_side_binding")
 
 
 def _stored(rows: Sequence[tuple[AuditEvent, str]], ids: Sequence[int]) -> None:
