@@ -190,7 +190,7 @@ def _wanted(
         action_id=action.pk,
         status=action.status,
         previous=previous,
-        screened=action.screened_at is not None,
+        screened=action.screened,
         reviewer_groups=tuple(sorted(groups)),
         callback=action.calls_back,
     )
@@ -286,7 +286,7 @@ def _event_of(row: OutboxEvent) -> DomainEvent:
         action_id=row.action_id,
         status=row.status,
         previous=row.previous,
-        screened=action is not None and action.screened_at is not None,
+        screened=action is not None and action.screened,
         reviewer_groups=tuple(sorted(groups)),
         id=row.pk,
         callback=action is not None and action.calls_back,

@@ -79,7 +79,7 @@ def _finish(action_id: UUID, result: Screening, original: Any, attempt: int) -> 
     now = timezone.now()
     with transaction.atomic():
         action = transitions.lock(action_id)
-        if action.screened_at is not None:
+        if action.screened:
             return action  # another worker finished first
         # Kept under a reveal key whether or not screening completed: a withheld
         # payload is then still readable, through the audited reveal.
