@@ -10,6 +10,9 @@ chain intact once sequenced.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
@@ -96,55 +99,51 @@ def test_a_held_request_and_its_outbox_row_are_one_query(deferred, requester_age
     assert not any(s.startswith("SELECT") and '"approvals_actionrequest"' in s for s in sql)
 
 
+@contextmanager
+def inserts_refused(table: str) -> Iterator[None]:
+    """A trigger that refuses every INSERT into ``table``, for the block's length."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER test_refuse BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION test_refuse()"
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER test_refuse ON {table}")
+            cursor.execute("DROP FUNCTION test_refuse()")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_when_the_outbox_row_cannot_be_written_nothing_is_stored(deferred, requester_agent):
     """Both or neither, with the side effects' row too: a refused outbox INSERT takes
     the request, its reviewer groups and its audit events with it."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE FUNCTION test_refuse_outbox() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
-        )
-        cursor.execute(
-            "CREATE TRIGGER test_refuse_outbox BEFORE INSERT ON approvals_outboxevent "
-            "FOR EACH ROW EXECUTE FUNCTION test_refuse_outbox()"
-        )
-    try:
-        events_before = AuditEvent.objects.count()
-        with pytest.raises(DatabaseError, match="refused by the test"):
-            services.submit(actor=requester_agent.agent, data={**ALLOWED, "action": "x.export"})
-        assert not ActionRequest.objects.filter(action="x.export").exists()
-        assert not ActionReviewerGroup.objects.exists()
-        assert AuditEvent.objects.count() == events_before
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER test_refuse_outbox ON approvals_outboxevent")
-            cursor.execute("DROP FUNCTION test_refuse_outbox()")
+    events_before = AuditEvent.objects.count()
+    with (
+        inserts_refused("approvals_outboxevent"),
+        pytest.raises(DatabaseError, match="refused by the test"),
+    ):
+        services.submit(actor=requester_agent.agent, data={**ALLOWED, "action": "x.export"})
+    assert not ActionRequest.objects.filter(action="x.export").exists()
+    assert not ActionReviewerGroup.objects.exists()
+    assert AuditEvent.objects.count() == events_before
 
 
 @pytest.mark.django_db(transaction=True)
 def test_when_the_events_cannot_be_written_the_request_is_not_stored(deferred, requester_agent):
     """Both or neither: a refused audit INSERT takes the request's INSERT with it."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE FUNCTION test_refuse_events() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
-        )
-        cursor.execute(
-            "CREATE TRIGGER test_refuse_events BEFORE INSERT ON audit_auditevent "
-            "FOR EACH ROW EXECUTE FUNCTION test_refuse_events()"
-        )
-    try:
-        before = ActionRequest.objects.count()
+    before = ActionRequest.objects.count()
+    with inserts_refused("audit_auditevent"):
         with pytest.raises(DatabaseError, match="refused by the test"):
             services.submit(actor=requester_agent.agent, data=dict(ALLOWED))
         assert ActionRequest.objects.count() == before
         # The connection is usable afterwards: the failed query was its own transaction.
         assert ActionRequest.objects.filter(resource="db/orders").count() == 0
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER test_refuse_events ON audit_auditevent")
-            cursor.execute("DROP FUNCTION test_refuse_events()")
 
 
 @pytest.mark.django_db(transaction=True)
