@@ -127,7 +127,8 @@ class Pending:
     (``transitions.file``: one query for the request, its audit events and this):
     run ``statement`` with the change, in its transaction, then call ``stored`` with
     the id it returned. Where the database returns no columns from an INSERT,
-    ``statement`` is None: call ``emit`` instead."""
+    ``statement`` is None: write ``row`` with ``prepared.insert_returning_pk`` in the
+    change's transaction, and call ``stored`` with its id."""
 
     event: DomainEvent
     names: list[str]

@@ -144,7 +144,8 @@ def file(
         record_all(events, with_statements=writes, returned=returned)
         prepared.inserted(action, *rows)
         if pending is not None:
-            # Committed by now unless nested: the hand-off is queued at once.
+            # Committed by now unless in a transaction (nested, or apart): the hand-off
+            # is queued at once, or at that transaction's commit.
             pending.stored(
                 prepared.insert_returning_pk(pending.row) if apart else returned[-1][0][0]
             )
