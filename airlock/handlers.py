@@ -16,11 +16,13 @@ middleware in the same order, so the answer is the same; ``tests/test_handlers.p
 compares the two handlers' answers header by header.
 
 Which requests: no ``Cookie`` header, and either ``GET /healthz`` or a path under
-``/api/`` whose ``Authorization`` scheme is ``Bearer``. With a bearer scheme the
+``/api/v1/`` whose ``Authorization`` scheme is ``Bearer``. With a bearer scheme the
 token authenticator answers or refuses, so DRF never asks the session
 authenticator (the one API code that would read the session's user); every view
 under ``/api/`` is a DRF view and so exempt from CSRF, which the same test checks
-over the URL patterns. A request with any cookie, or without a bearer token, is
+over the URL patterns, and the JSON API renders no template (so nothing asks for a
+CSRF token to set as a cookie; the Swagger page under ``/api/docs/`` does, and is
+left to the full chain). A request with any cookie, or without a bearer token, is
 served exactly as before.
 """
 
@@ -45,16 +47,19 @@ FOR_BROWSERS = frozenset(
     }
 )
 
-API_PREFIX = "/api/"
+API_PREFIX = "/api/v1/"
 HEALTH_PATH = "/healthz"
 
 
 class AgentHandler(WSGIHandler):
-    """Django's WSGI handler with ``MIDDLEWARE`` less ``FOR_BROWSERS``."""
+    """Django's WSGI handler with ``MIDDLEWARE`` less ``FOR_BROWSERS``.
+
+    Build it at import, before any request is served, as ``airlock.asgi`` and
+    ``airlock.wsgi`` do: Django's ``load_middleware`` reads the chain from
+    ``settings.MIDDLEWARE``, so while it runs (in the constructor) that setting
+    reads as the agent's list in every thread."""
 
     def load_middleware(self, is_async: bool = False) -> None:
-        # BaseHandler builds its chain from settings.MIDDLEWARE; it runs once, when
-        # the process starts, before any request is served.
         everything = settings.MIDDLEWARE
         settings.MIDDLEWARE = [path for path in everything if path not in FOR_BROWSERS]
         try:
