@@ -5,8 +5,8 @@ middleware in ``settings.MIDDLEWARE`` exist for requests that carry one: the
 session, CSRF (whose protection is against a cookie the browser sends on its own),
 the session's user, allauth's sign-in flows and flash messages. On a call without a
 cookie they find nothing and add nothing to the answer, but each still builds its
-objects and wraps the call; on the allowed fast path that was 4-5% of a request's
-CPU, on ``/healthz`` 14%.
+objects and wraps the call; on the allowed fast path that was about 5% of a
+request's CPU, on ``/healthz`` 11% (docs/performance.md).
 
 So such a request is served by a second handler whose chain is ``MIDDLEWARE``
 without those five (and without the static-file server: neither path is under
