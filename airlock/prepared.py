@@ -137,25 +137,25 @@ def inserted(*objs: Model) -> None:
 def insert_returning_pk(obj: Model) -> Any:
     """Insert ``obj``, whose primary key the database assigns, as ``save()`` would
     (``insert_statement``: built once), and set its primary key from the insert."""
-    connection = connections[obj._state.db or "default"]
-    if not connection.features.can_return_columns_from_insert:
+    statement = insert_returning_pk_statement(obj)
+    if statement is None:
         obj.save(force_insert=True)
         return obj.pk
-    sql, params = insert_returning_pk_statement(obj)
-    with connection.cursor() as cursor:
+    sql, params = statement
+    with connections[obj._state.db or "default"].cursor() as cursor:
         cursor.execute(sql, params)
         obj.pk = cursor.fetchone()[0]
     inserted(obj)
     return obj.pk
 
 
-def insert_returning_pk_statement(obj: Model) -> tuple[str, list[Any]]:
+def insert_returning_pk_statement(obj: Model) -> tuple[str, list[Any]] | None:
     """``insert_statement(obj)`` that returns the primary key the database assigns,
-    for a caller that runs it with others (its one row: ``(pk,)``). Needs a database
-    that returns columns from an INSERT."""
+    for a caller that runs it with others (its one row: ``(pk,)``); None on a
+    database that returns no columns from an INSERT."""
     connection = connections[obj._state.db or "default"]
     if not connection.features.can_return_columns_from_insert:
-        raise ValueError(f"{connection.vendor} returns no columns from an INSERT")
+        return None
     sql, params = insert_statement(obj)
     column = connection.ops.quote_name(str(type(obj)._meta.pk.column))
     return f"{sql} RETURNING {column}", params

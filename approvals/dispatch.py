@@ -171,9 +171,7 @@ def prepare(
         # The sweep leaves a fresh event to the after-commit hand-off for this long.
         next_attempt_at=now + timedelta(seconds=_settings()["GRACE_SECONDS"]),
     )
-    returns = transaction.get_connection().features.can_return_columns_from_insert
-    statement = prepared.insert_returning_pk_statement(row) if returns else None
-    return Pending(event, names, row, statement)
+    return Pending(event, names, row, prepared.insert_returning_pk_statement(row))
 
 
 def _wanted(
