@@ -69,7 +69,7 @@ class PreparedGet(Generic[M]):
 
     def _rows(self, params: list[Any], *, first: bool) -> list[M]:
         compiled = self._compiled()
-        with connections[compiled["db"]].cursor() as cursor:
+        with _cursor(compiled["db"]) as cursor:
             cursor.execute(compiled["sql"], params)
             found = cursor.fetchmany(1) if first else cursor.fetchall()
         if compiled["converters"]:
@@ -90,6 +90,15 @@ class PreparedGet(Generic[M]):
         params[compiled["slot"]] = value
         found = self._rows(params, first=True)
         return found[0] if found else None
+
+
+def _cursor(alias: str) -> Any:
+    """Where a connection can prepare statements (``airlock.postgresql``), a cursor
+    that does: these statements are the same on every call, so the database parses
+    and plans each once per connection instead of on every request."""
+    connection = connections[alias]
+    prepared_cursor = getattr(connection, "prepared_cursor", None)
+    return prepared_cursor() if prepared_cursor is not None else connection.cursor()
 
 
 class PreparedAll(PreparedGet[M]):

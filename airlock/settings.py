@@ -115,6 +115,13 @@ if DATABASE_URL:
             "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
             "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
         }
+        # The hot reads of airlock.prepared are prepared on each connection the first
+        # time it runs them (airlock/postgresql/base.py); every other query is bound
+        # on the client as Django does, which a ClientCursor never prepares. Off for a
+        # pooler that cannot keep prepared statements (PgBouncer in transaction mode
+        # before 1.21).
+        if env_bool("DB_PREPARED_STATEMENTS", True):
+            DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 0
 else:
     DATABASES = {
         "default": {

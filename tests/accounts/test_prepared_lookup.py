@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime
 
 import pytest
+from django.db import connection
 
 from accounts.models import Agent
 from accounts.selectors import principal_for_token
@@ -92,3 +93,70 @@ def test_the_prepared_multi_row_insert_of_a_model_with_database_ids():
     stored = ActionReviewerGroup.objects.filter(action_id=filed.pk)
     assert sorted(stored.values_list("name", flat=True)) == ["dba", "ops"]
     assert all(group.pk is not None for group in stored)
+
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _token_statements() -> list[str]:
+    return [s for s in _prepared_statements() if '"accounts_agent"."token_hash"' in s]
+
+
+@postgres_only
+def test_on_postgresql_the_look_up_is_prepared_once_per_connection():
+    owner = make_person("owner@example.com")
+    identity = make_agent(owner.user, name="etl-bot")
+    assert isinstance(principal_for_token(identity.token), Agent)
+    assert len(_token_statements()) == 1  # parsed and planned once, on first use
+    for _ in range(3):
+        assert isinstance(principal_for_token(identity.token), Agent)
+    assert len(_token_statements()) == 1  # then only executed
+    revoke_agent(name="etl-bot")
+    assert principal_for_token(identity.token) is None  # the same statement, new answer
+
+
+@postgres_only
+def test_a_rollback_or_a_schema_change_on_the_connection_does_not_break_it():
+    from django.db import transaction
+
+    owner = make_person("owner@example.com")
+    identity = make_agent(owner.user, name="etl-bot")
+    assert isinstance(principal_for_token(identity.token), Agent)
+    # psycopg deallocates its statements after a rollback; the next use prepares again.
+
+    def look_up_and_roll_back() -> None:
+        with transaction.atomic():
+            assert isinstance(principal_for_token(identity.token), Agent)
+            raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError):
+        look_up_and_roll_back()
+    assert isinstance(principal_for_token(identity.token), Agent)
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE accounts_agent ADD COLUMN scratch integer")
+    try:
+        assert isinstance(principal_for_token(identity.token), Agent)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE accounts_agent DROP COLUMN scratch")
+    assert isinstance(principal_for_token(identity.token), Agent)
+
+
+@postgres_only
+def test_with_prepared_statements_off_nothing_is_prepared(monkeypatch):
+    owner = make_person("owner@example.com")
+    identity = make_agent(owner.user, name="etl-bot")
+    # What DB_PREPARED_STATEMENTS=0 leaves out of the options.
+    monkeypatch.delitem(connection.settings_dict["OPTIONS"], "prepare_threshold")
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # whatever an earlier test left on this connection
+    assert isinstance(principal_for_token(identity.token), Agent)
+    assert _token_statements() == []
