@@ -22,7 +22,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
-from airlock.cache import ResilientRedisCache, shared_cache
+from airlock.cache import ResilientRedisCache, keep_read_along, riders, shared_cache
 from airlock.errors import (
     Conflict,
     DomainError,
@@ -240,15 +240,22 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 # script, so the check and the count are one step), O(1) per request whatever the
 # rate; DRF's SimpleRateThrottle keeps every timestamp of the window in one pickled
 # list and reads and rewrites it on each request (1,200 floats at the default rate).
+# KEYS[3:] are the cache's riders (airlock.cache.read_along), read in the same trip.
 _SLIDING_WINDOW = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
-if previous * tonumber(ARGV[2]) + current >= tonumber(ARGV[1]) then
-  return {0, current, previous}
+local allowed = 0
+if previous * tonumber(ARGV[2]) + current < tonumber(ARGV[1]) then
+  allowed = 1
+  current = current + 1
+  redis.call('INCR', KEYS[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
 end
-redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return {1, current + 1, previous}
+local answer = {allowed, current, previous}
+for i = 3, #KEYS do
+  answer[i + 1] = redis.call('GET', KEYS[i])
+end
+return answer
 """
 
 
@@ -309,7 +316,9 @@ class PrincipalRateThrottle(SimpleRateThrottle):
         shared = shared_cache()
         answer = None
         if isinstance(shared, ResilientRedisCache) and shared.available():
+            along = riders()
             keys = [shared.make_key(current), shared.make_key(previous)]
+            keys += [shared.make_key(key) for key in along]
             answer = shared.run(
                 lambda client: self._script(client)(
                     keys=keys, args=[self.num_requests, self.weight, 2 * self.duration + 1]
@@ -322,6 +331,9 @@ class PrincipalRateThrottle(SimpleRateThrottle):
             )
         else:
             allowed, self.current, self.previous = bool(answer[0]), int(answer[1]), int(answer[2])
+            values = answer[3:]  # each rider's value, None where the key is missing
+            if along and len(values) == len(along):
+                keep_read_along(dict(zip(along, values, strict=True)))
         return allowed
 
     def _script(self, client: Any) -> Any:

@@ -10,6 +10,15 @@ Redis is a cache here, never the truth: ``ResilientRedisCache`` answers a miss
 (and drops writes) while Redis is away instead of raising, and after a failure
 skips Redis for ``RETRY_SECONDS`` so that a hung server costs one timeout per
 process per interval rather than one per request.
+
+Keys that nearly every API request reads (the active policy's pointer) can ride
+along with the rate limiter's round trip, which every API request makes first
+(``read_along``): the limiter's script reads them too, and a ``get`` of one later in
+the same request is answered from that read instead of another round trip (on the
+allowed fast path, a Redis call of about 130 us of CPU and 190 us of wall time). The
+value is the one Redis held a fraction of a millisecond earlier in the same
+request; a write or delete of the key through this cache forgets it, and the next
+request reads afresh.
 """
 
 from __future__ import annotations
@@ -17,11 +26,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.signals import request_started
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +49,39 @@ def shared_cache() -> BaseCache:
     return _backend
 
 
+_riders: list[str] = []
+# This request's values of the riders, as the rate limiter's script read them (raw
+# bytes, None for a missing key). A context of its own per request under ASGI;
+# cleared when a request starts, for a WSGI thread that serves one after another.
+_read_along: ContextVar[dict[str, bytes | None] | None] = ContextVar(
+    "airlock_cache_read_along", default=None
+)
+
+
+def read_along(key: str) -> None:
+    """Have each rate-limited request read cache key ``key`` in the limiter's round
+    trip, so that a ``get`` of it later in the request costs none (see above)."""
+    if key not in _riders:
+        _riders.append(key)
+
+
+def riders() -> list[str]:
+    return list(_riders)
+
+
+def keep_read_along(values: dict[str, bytes | None]) -> None:
+    """The riders' raw values, read for this request (by the rate limiter)."""
+    _read_along.set(values)
+
+
+def _forget_read_along(**_: Any) -> None:
+    if _read_along.get() is not None:
+        _read_along.set(None)
+
+
+request_started.connect(_forget_read_along, dispatch_uid="airlock.cache.read_along")
+
+
 def cache_available(cache: BaseCache) -> bool:
     """False while a resilient backend is skipping its server after a failure."""
     available = getattr(cache, "available", None)
@@ -48,6 +92,12 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
     import redis
 
     return (redis.RedisError, OSError)
+
+
+def _forget(key: Any) -> None:
+    read = _read_along.get()
+    if read is not None:
+        read.pop(key, None)
 
 
 class _OneClientPerPool(RedisCacheClient):
@@ -106,7 +156,15 @@ class ResilientRedisCache(RedisCache):
             return default
         return result
 
+    def decode(self, raw: bytes) -> Any:
+        """A value as this cache stored it (Django's Redis serializer)."""
+        return self._cache._serializer.loads(raw)  # type: ignore[attr-defined]
+
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        read = _read_along.get()
+        if read is not None and version is None and key in read:
+            raw = read[key]
+            return default if raw is None else self.decode(raw)
         return self._guard("get", default, key, default, version)
 
     def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
@@ -118,32 +176,41 @@ class ResilientRedisCache(RedisCache):
     def set(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
     ) -> None:
+        _forget(key)
         self._guard("set", None, key, value, timeout, version)
 
     def set_many(
         self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
     ) -> list[Any]:
+        for key in data:
+            _forget(key)
         return self._guard("set_many", list(data), data, timeout, version)
 
     def add(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
     ) -> bool:
+        _forget(key)
         return self._guard("add", False, key, value, timeout, version)
 
     def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         return self._guard("touch", False, key, timeout, version)
 
     def delete(self, key: Any, version: int | None = None) -> bool:
+        _forget(key)
         return self._guard("delete", False, key, version)
 
     def delete_many(self, keys: Any, version: int | None = None) -> None:
+        for key in keys:
+            _forget(key)
         self._guard("delete_many", None, keys, version)
 
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
         # A counter that cannot be read must not pretend to a value.
         if not self.available():
             raise ValueError("cache unavailable")
+        _forget(key)
         return super().incr(key, delta, version)
 
     def clear(self) -> None:
+        _forget_read_along()
         self._guard("clear", None)

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import User
-from airlock.cache import shared_cache
+from airlock.cache import read_along, shared_cache
 from airlock.errors import Conflict, Forbidden, InvalidInput, NotFound
 from audit import catalogue as events
 from audit.services import record
@@ -33,6 +33,8 @@ _ACTIVE_KEY = "airlock:policy:active"
 # A process that read the old active version just before an activation committed
 # may serve it for at most this long; every other process sees the change at once.
 _ACTIVE_TTL_SECONDS = 5
+# Read with every API request's rate limit, in the same round trip (airlock.cache).
+read_along(_ACTIVE_KEY)
 _parsed_by_digest: dict[str, dict[str, Any]] = {}
 
 
