@@ -122,18 +122,26 @@ def insert_statement(*objs: Model) -> tuple[str, list[Any]]:
     each call. For a caller that sends it together with other statements
     (``audit.services.record_all(with_statements=…)``); call ``inserted`` on each
     once it has run. A model whose primary key the database assigns is inserted
-    without it, and its ids are not read back."""
+    without it, and its ids are not read back.
+
+    A value that is None is written into the statement as ``NULL`` rather than
+    bound, exactly what client-side binding would send for it: psycopg caches its
+    parsing of a query only up to 50 parameters, and a held filing's one query had
+    53, 21 of them NULL (parsed again on every filing: 146 us)."""
     first = objs[0]
     connection = connections[first._state.db or "default"]
-    sql, fields = _insert_statement(type(first), connection.vendor)
-    if len(objs) > 1:
-        marks = sql[sql.index(" VALUES ") + len(" VALUES ") :]
-        sql += ", " + ", ".join([marks] * (len(objs) - 1))
-    return sql, [
+    head, fields = _insert_statement(type(first), connection.vendor)
+    values = [
         field.get_db_prep_save(field.pre_save(obj, True), connection)
         for obj in objs
         for field in fields
     ]
+    width = len(fields)
+    rows = [
+        "(" + ", ".join(["NULL" if v is None else "%s" for v in values[i : i + width]]) + ")"
+        for i in range(0, len(values), width)
+    ]
+    return head + ", ".join(rows), [v for v in values if v is not None]
 
 
 def inserted(*objs: Model) -> None:
@@ -187,8 +195,7 @@ def _insert_statement(model: type[Model], vendor: str) -> tuple[str, list[Any]]:
         ]
         quote = connections["default"].ops.quote_name
         columns = ", ".join(quote(str(field.column)) for field in fields)
-        marks = ", ".join(["%s"] * len(fields))
-        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608
         statement = _insert_statements[key] = (sql, fields)
     return statement
 

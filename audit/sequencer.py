@@ -372,10 +372,17 @@ def follow(
     Pausing after a partial batch, not only after an empty one, lets a pass take
     what ``pause`` gathers: under a steady load, passing again at once meant a pass
     (the head's lock, the read, the UPDATE, the commit) for every event or two, and
-    the follower's CPU and its backend's were a fifth of the fast path's."""
+    the follower's CPU and its backend's were a fifth of the fast path's.
+
+    After a pass that found nothing, the next looks first (``_anything_waiting``: one
+    read of the partial index, no transaction, no lock) and passes only when an
+    event waits. An idle follower made a full pass every ``pause``: four round trips
+    and a row lock on the head, whose write went to the WAL, a hundred times a
+    second (measured idle: the follower and its backend 9% of a core each)."""
+    idle = False
     while not should_stop():
         try:
-            done = sequence_pending(wait=True)
+            done = 0 if idle and not _anything_waiting() else sequence_pending(wait=True)
         except RuntimeError as exc:  # SequencingError, or a lost chain head: never fork
             logger.error("AUDIT SEQUENCER CANNOT PROCEED: %s", exc)
             done = 0
@@ -385,10 +392,20 @@ def follow(
             connection.close()
             done = 0
             time.sleep(1)
+        idle = done == 0
         if done and on_pass is not None:
             on_pass(done)
         if done < batch_size():
             time.sleep(pause)
+
+
+def _anything_waiting() -> bool:
+    """Whether an event waits to be sequenced (it may be taken by the time a pass
+    looks: the pass decides what it sequences, under the head's lock)."""
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE seq IS NULL LIMIT 1")  # noqa: S608
+        return cursor.fetchone() is not None
 
 
 # --- is it keeping up? ----------------------------------------------------------------------

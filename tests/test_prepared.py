@@ -96,3 +96,34 @@ def test_an_insert_returning_its_key_stores_what_create_stores(agent_api: Api):
         assert getattr(stored, field.attname) == getattr(row, field.attname), field.name
     assert stored.attempts == 0
     assert stored.delivered_at is None
+
+
+def test_a_none_is_written_as_null_not_bound(agent_api: Api):
+    from airlock.prepared import insert_statement, inserted
+
+    agent_api.file()
+    template = OutboxEvent.objects.get()
+    now = timezone.now()
+    rows = [
+        OutboxEvent(
+            kind="status",
+            action_id=template.action_id,
+            status=status,
+            consumers=["notifications"],
+            created_at=now,
+            next_attempt_at=now,
+            delivered_at=None if status == "approved" else now,
+        )
+        for status in ("approved", "denied")
+    ]
+    sql, params = insert_statement(*rows)
+    assert None not in params
+    assert sql.count("%s") == len(params)
+    assert sql.count("NULL") == 1  # the first row's delivered_at
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    inserted(*rows)
+    stored = {e.status: e for e in OutboxEvent.objects.exclude(pk=template.pk)}
+    assert stored["approved"].delivered_at is None
+    assert stored["denied"].delivered_at == now
+    assert stored["denied"].consumers == ["notifications"]

@@ -9,6 +9,7 @@ forged sequencing, a stalled sequencer.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import multiprocessing
@@ -586,4 +587,36 @@ def test_a_pass_that_must_not_wait_leaves_a_held_head_to_its_holder(deferred):
         release.set()
         holder.join(10)
     assert sequencer.sequence_pending(wait=True) == 1
+    assert verify_database().ok
+
+
+@pytest.mark.django_db
+def test_an_idle_follower_only_looks_and_a_new_event_is_still_sequenced(deferred):
+    """With nothing waiting, a pass after an empty one is a single read: no
+    transaction and no lock on the head. Once an event waits, it is sequenced."""
+    from django.test.utils import CaptureQueriesContext
+
+    record("test.event", "system", "thing:1", {"i": 1})
+    rounds = iter(range(6))
+    marks: list[int] = []  # how many queries had run at each check of should_stop
+
+    def should_stop() -> bool:
+        marks.append(len(connection.queries_log))
+        return next(rounds, None) is None
+
+    with CaptureQueriesContext(connection):
+        sequencer.follow(pause=0, should_stop=should_stop)
+        log = [q["sql"] for q in connection.queries_log]
+    assert sequencer.sequenced_through() == 1
+    # Iterations: a pass that sequenced the event, an empty pass, then four looks.
+    iterations = [log[a:b] for a, b in itertools.pairwise(marks)]
+    assert len(iterations) == 6
+    assert any("audit_chainhead" in sql for sql in iterations[1])  # the empty pass: the head
+    for looked in iterations[2:]:
+        assert len(looked) == 1, looked
+        assert looked[0].startswith("SELECT 1 FROM")
+    record("test.event", "system", "thing:2", {"i": 2})
+    rounds = iter(range(3))
+    sequencer.follow(pause=0, should_stop=lambda: next(rounds, None) is None)
+    assert sequencer.sequenced_through() == 2
     assert verify_database().ok
