@@ -127,7 +127,7 @@ def insert_statement(*objs: Model) -> tuple[str, list[Any]]:
     A value that is None is written into the statement as ``NULL`` rather than
     bound, exactly what client-side binding would send for it: psycopg caches its
     parsing of a query only up to 50 parameters, and a held filing's one query had
-    53, 21 of them NULL (parsed again on every filing: 146 us)."""
+    53, 8 of them None (parsed again on every filing: 146 us); it has 45 now."""
     first = objs[0]
     connection = connections[first._state.db or "default"]
     head, fields = _insert_statement(type(first), connection.vendor)
